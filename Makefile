@@ -1,0 +1,41 @@
+# trueup — two commands matter: `make demo` and `make test`. Both bootstrap .venv themselves.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= $(HOME)/trueup-demo
+
+.PHONY: demo test check lint typecheck unit tools bench screenshots clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/trueup demo $(DEMO_DIR)
+
+# The whole suite: lint, types, unit + TUI + integration tests (sim and real control plane).
+test: $(STAMP) check tools
+	TRUEUP_TOOLS_BIN=$$(bash scripts/build-tools.sh helm) PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check console widgets tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# Real binaries the tests run (helm now; the control plane comes with the real-cluster suite).
+tools:
+	@bash scripts/build-tools.sh helm >/dev/null
+
+bench: $(STAMP)
+	$(BIN)/python bench/refresh.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
