@@ -113,7 +113,9 @@ def iter_objects(docs: list[Any], source: str) -> Iterator[dict[str, Any]]:
     """Flatten documents into Kubernetes objects (expanding `kind: List`), rejecting non-objects."""
     for i, doc in enumerate(docs):
         if not isinstance(doc, dict):
-            raise ManifestError(f"{source}: document {i + 1} is a {type(doc).__name__}, not a Kubernetes object")
+            raise ManifestError(
+                f"{source}: document {i + 1} is a {type(doc).__name__}, not a Kubernetes object"
+            )
         if doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list):
             yield from iter_objects(doc["items"], source)
             continue
