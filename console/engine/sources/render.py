@@ -1,0 +1,695 @@
+"""Render an Application source (Directory, Kustomize, Helm) from an exported Git tree.
+
+Everything a repository controls is treated as hostile: the app path and every path-bearing field
+must stay inside the tree (Argo CD's CVE-2022-24348/24904 class), symlinks leaving the tree fail
+the render as in Argo CD, YAML goes through `yamlsafe` only, and the tools run offline with argv
+lists, a throwaway HOME and a timeout. Output order is deterministic: files sorted by path then
+document for Directory apps, the tool's own order for Kustomize and Helm.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from console.engine import yamlsafe
+from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, run_tool, tool_env, tool_locations
+
+if TYPE_CHECKING:
+    from console.engine.sources.cache import ManifestCache
+
+RENDERER_VERSION = "1"  # bump when rendering changes, so cached results are not reused
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+TOOL_OUTPUT_MAX = 64 * 1024 * 1024
+MAX_COMBINED_BYTES = 64 * 1024 * 1024  # all files of one Directory app
+_MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$")
+_RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_KUBE_VERSION = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.\-+]*)?$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass
+class RenderResult:
+    objects: list[dict[str, Any]]
+    source_type: str  # "Directory" | "Kustomize" | "Helm"
+    warnings: list[str] = field(default_factory=list)
+
+
+class RenderError(Exception):
+    """Manifest generation failed; one line naming the file or tool. `.tool` says which renderer."""
+
+    def __init__(self, message: str, *, tool: str) -> None:
+        super().__init__(" ".join(message.split()))
+        self.tool = tool
+
+
+def _is_set(block: Any) -> bool:
+    """Argo CD's IsZero: a tool block counts only when some field has a non-empty value."""
+    if not isinstance(block, dict):
+        return bool(block)
+    return any(v not in (None, "", False, [], {}, 0) for v in block.values())
+
+
+def detect_source_type(path: Path, source: dict[str, Any]) -> str:
+    """Explicit tool block wins; else kustomization file => Kustomize, Chart.yaml => Helm, else Directory."""
+    explicit = [
+        name
+        for key, name in (
+            ("helm", "Helm"),
+            ("kustomize", "Kustomize"),
+            ("directory", "Directory"),
+            ("plugin", "Plugin"),
+        )
+        if _is_set(source.get(key))
+    ]
+    if len(explicit) > 1:
+        raise RenderError(f"multiple application sources defined: {','.join(explicit)}", tool="repository")
+    if explicit:
+        return explicit[0]
+    if source.get("chart"):
+        return "Helm"
+    if any((path / n).is_file() for n in KUSTOMIZATION_NAMES):
+        return "Kustomize"
+    if (path / "Chart.yaml").is_file():
+        return "Helm"
+    return "Directory"
+
+
+def render(
+    tree: Path,
+    source: dict[str, Any],
+    *,
+    app_name: str,
+    namespace: str,
+    kube_version: str | None = None,
+    cache: ManifestCache | None = None,
+    revision: str | None = None,
+) -> RenderResult:
+    """Desired objects of one Application source; cached by commit SHA when `cache` is given."""
+    tree = Path(tree)
+    rel = _clean_app_path(source.get("path"))
+    app_dir = _app_dir(tree, rel)
+    source_type = detect_source_type(app_dir, source)
+    key = None
+    if cache is not None and revision and _FULL_SHA.match(revision):
+        key = cache.key(
+            revision=revision,
+            path=rel,
+            source_type=source_type,
+            tool={k: source[k] for k in ("helm", "kustomize", "directory", "plugin", "chart") if k in source},
+            app_name=app_name,
+            namespace=namespace,
+            kube_version=kube_version,
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    _check_symlinks(tree)
+    if source_type == "Directory":
+        result = _render_directory(tree, app_dir, rel, source.get("directory") or {})
+    elif source_type == "Kustomize":
+        result = _render_kustomize(
+            tree, app_dir, rel, source.get("kustomize") or {}, app_name, namespace, revision
+        )
+    elif source_type == "Helm":
+        if source.get("chart"):
+            raise RenderError(
+                f"Helm repository chart {source['chart']!r} is not supported: trueup renders charts stored in Git",
+                tool="helm",
+            )
+        result = _render_helm(tree, app_dir, rel, source.get("helm") or {}, app_name, namespace, kube_version)
+    else:
+        raise RenderError(
+            f"{source_type} sources (Config Management Plugins) are not supported by trueup", tool="plugin"
+        )
+    if key is not None and cache is not None:
+        cache.put(key, result)
+    return result
+
+
+# -- paths -----------------------------------------------------------------------------------
+
+
+def _clean_app_path(path: Any) -> str:
+    if path is None or path == "":
+        return "."
+    if not isinstance(path, str):
+        raise RenderError(f"app path {path!r} is not a string", tool="repository")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
+        raise RenderError(f"{path}: app path is absolute", tool="repository")
+    parts = PurePosixPath(path).parts
+    if ".." in parts:
+        raise RenderError(f"{path}: app path must not contain '..'", tool="repository")
+    clean = PurePosixPath(*parts).as_posix() if parts else "."
+    return clean
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = path.resolve()
+    return real == root or real.is_relative_to(root)
+
+
+def _app_dir(tree: Path, rel: str) -> Path:
+    root = tree.resolve()
+    app_dir = tree / rel
+    if not _inside(app_dir, root):
+        raise RenderError(f"{rel}: app path outside root (symlink leaves the repository)", tool="repository")
+    if not app_dir.exists():
+        raise RenderError(f"{rel}: app path does not exist", tool="repository")
+    if not app_dir.is_dir():
+        raise RenderError(f"{rel}: app path is not a directory", tool="repository")
+    return app_dir
+
+
+_SYMLINK_OK: set[str] = set()  # exported trees are immutable (one per commit), so check each once
+
+
+def _check_symlinks(tree: Path) -> None:
+    """Argo CD's rule: a repository with a symlink pointing outside it renders nothing."""
+    key = str(tree.resolve())
+    if key in _SYMLINK_OK:
+        return
+    root = Path(key)
+    stack = [key]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    if not _inside(Path(entry.path), root):
+                        rel = Path(entry.path).relative_to(root).as_posix()
+                        raise RenderError(
+                            f"repository contains out-of-bounds symlinks. file: {rel}", tool="repository"
+                        )
+                elif entry.is_dir():
+                    stack.append(entry.path)
+    if len(_SYMLINK_OK) > 4096:
+        _SYMLINK_OK.clear()
+    _SYMLINK_OK.add(key)
+
+
+def _inside_tree(tree: Path, base: Path, rel: str, what: str, tool: str) -> Path:
+    """Resolve a repo-relative path field (value file, patch, component) and keep it in the tree."""
+    if _URL.match(rel):
+        raise RenderError(f"{what} {rel}: remote files are not supported (trueup renders offline)", tool=tool)
+    candidate = (tree / rel.lstrip("/")) if rel.startswith("/") else (base / rel)
+    if not _inside(candidate, tree.resolve()):
+        raise RenderError(f"{what} {rel} resolved to outside repository root", tool=tool)
+    return candidate
+
+
+# -- object checks ---------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not representable in JSON")
+
+
+def _objects(docs: list[Any], where: str, tool: str) -> list[dict[str, Any]]:
+    """Validated objects as plain JSON data (YAML dates/binary turned into strings, aliases unshared)."""
+    try:
+        docs = json.loads(json.dumps(docs, default=_json_default))
+    except (TypeError, ValueError) as exc:
+        raise RenderError(f"{where}: {exc}", tool=tool) from None
+    out: list[dict[str, Any]] = []
+    for i, doc in enumerate(docs, start=1):
+        here = f"{where}: document {i}"
+        if not isinstance(doc, dict):
+            raise RenderError(f"{here} is a {type(doc).__name__}, not a Kubernetes object", tool=tool)
+        try:
+            expanded = list(yamlsafe.iter_objects([doc], here))
+        except yamlsafe.ManifestError as exc:
+            raise RenderError(str(exc), tool=tool) from None
+        for obj in expanded:
+            _check_object(obj, here, tool)
+            out.append(obj)
+    return out
+
+
+def _check_object(obj: dict[str, Any], where: str, tool: str) -> None:
+    missing = [f for f in ("apiVersion", "kind") if not isinstance(obj.get(f), str) or not obj.get(f)]
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        missing.append("metadata")
+    elif not meta.get("name"):
+        annotations = meta.get("annotations") or {}
+        is_hook = isinstance(annotations, dict) and any(a in annotations for a in _HOOK_ANNOTATIONS)
+        if not (meta.get("generateName") and is_hook):
+            missing.append(
+                "metadata.name"
+                + (" (generateName is only allowed on hooks)" if meta.get("generateName") else "")
+            )
+    if missing:
+        raise RenderError(f"{where}: object is missing {', '.join(missing)}", tool=tool)
+
+
+# -- Directory -------------------------------------------------------------------------------
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Argo CD's include/exclude glob (gobwas, no separators): `*` and `**` cross '/', `{a,b}` lists."""
+    return _glob_regex(pattern).match(text) is not None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            while i + 1 < len(pattern) and pattern[i + 1] == "*":
+                i += 1
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            end = pattern.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                neg = body.startswith("!")
+                body = body[1:] if neg else body
+                out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
+                i = end
+        elif c == "{":
+            out.append("(?:")
+            depth += 1
+        elif c == "," and depth:
+            out.append("|")
+        elif c == "}" and depth:
+            out.append(")")
+            depth -= 1
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    if depth:
+        raise RenderError(f"invalid glob {pattern!r}: unclosed '{{'", tool="directory")
+    try:
+        return re.compile("^" + "".join(out) + "$", re.S)
+    except re.error as exc:
+        raise RenderError(f"invalid glob {pattern!r}: {exc}", tool="directory") from None
+
+
+def _render_directory(tree: Path, app_dir: Path, rel: str, block: dict[str, Any]) -> RenderResult:
+    recurse = bool(block.get("recurse"))
+    include = block.get("include") or ""
+    exclude = block.get("exclude") or ""
+    files: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(app_dir):
+        # Hidden directories (.git, .github, ...) are not manifests; symlinked dirs are not followed.
+        dirnames[:] = sorted(d for d in dirnames if recurse and not d.startswith("."))
+        for name in filenames:
+            if not _MANIFEST_FILE.match(name):
+                continue
+            full = Path(dirpath) / name
+            relpath = full.relative_to(app_dir).as_posix()
+            if exclude and glob_match(exclude, relpath):
+                continue
+            if include and not glob_match(include, relpath):
+                continue
+            files.append((relpath, full))
+    files.sort()
+    objects: list[dict[str, Any]] = []
+    total = 0
+    for relpath, full in files:
+        shown = relpath if rel == "." else f"{rel}/{relpath}"
+        if relpath.endswith(".jsonnet"):
+            raise RenderError(
+                f"{shown}: jsonnet is not supported by trueup; render it to YAML", tool="directory"
+            )
+        if not full.is_file():
+            continue  # dangling in-tree symlink or a directory named *.yaml
+        size = full.stat().st_size
+        if size > yamlsafe.MAX_BYTES:
+            raise RenderError(
+                f"{shown}: {size / 1024 / 1024:.1f} MB exceeds the "
+                f"{yamlsafe.MAX_BYTES / 1024 / 1024:.0f} MB manifest limit",
+                tool="directory",
+            )
+        total += size
+        if total > MAX_COMBINED_BYTES:
+            raise RenderError(
+                f"{rel}: manifests exceed the combined limit of {MAX_COMBINED_BYTES // 1024 // 1024} MB",
+                tool="directory",
+            )
+        try:
+            docs = yamlsafe.load_all(full.read_bytes(), shown)
+        except yamlsafe.ManifestError as exc:
+            raise RenderError(str(exc), tool="directory") from None
+        objects.extend(_objects(docs, shown, "directory"))
+    return RenderResult(objects=objects, source_type="Directory", warnings=[])
+
+
+# -- tool helpers ----------------------------------------------------------------------------
+
+
+def _tool_failure(what: str, run_stderr: str, scrub: dict[str, str]) -> str:
+    text = run_stderr
+    for raw, shown in scrub.items():
+        text = text.replace(raw, shown)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    detail = "; ".join(lines[:3])[:500] or "no error output"
+    return f"{what}: {detail}"
+
+
+def _tool_warnings(stderr: str, scrub: dict[str, str]) -> list[str]:
+    for raw, shown in scrub.items():
+        stderr = stderr.replace(raw, shown)
+    return [ln.strip() for ln in stderr.splitlines() if ln.strip()][:5]
+
+
+def _parse_tool_output(stdout: bytes, where: str, tool: str) -> list[dict[str, Any]]:
+    try:
+        docs = yamlsafe.load_all(stdout, where, max_bytes=TOOL_OUTPUT_MAX)
+    except yamlsafe.ManifestError as exc:
+        raise RenderError(str(exc), tool=tool) from None
+    return _objects(docs, where, tool)
+
+
+# -- Kustomize -------------------------------------------------------------------------------
+
+_ENV_REF = re.compile(r"\$(\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _parse_image(spec: str) -> dict[str, str]:
+    """Argo CD / `kustomize edit set image` syntax: [old=]new[:tag|@digest]."""
+    if not isinstance(spec, str) or not spec:
+        raise RenderError(f"invalid kustomize image {spec!r}", tool="kustomize")
+    name, eq, rest = spec.partition("=")
+    target = rest if eq else spec
+    image: dict[str, str] = {}
+    ref, at, digest = target.partition("@")
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    repo, tag = (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
+    if eq:
+        image["name"] = name
+        if repo and repo != name:
+            image["newName"] = repo
+    else:
+        image["name"] = repo
+    if tag:
+        image["newTag"] = tag
+    if at:
+        image["digest"] = digest
+    return image
+
+
+def _kustomize_overlay(
+    tree: Path,
+    app_dir: Path,
+    block: dict[str, Any],
+    overlay: Path,
+    env: dict[str, str],
+) -> bool:
+    """Write an overlay applying the Application's kustomize block; False when there is nothing to apply.
+
+    Argo CD runs `kustomize edit` inside its private checkout; our trees are shared and read-only,
+    so the overrides go into a temp overlay whose only resource is the app directory (by relative
+    path, which kustomize allows under its default LoadRestrictionsRootOnly — the app's own files
+    stay restricted). One difference: namePrefix/nameSuffix here add to a prefix the app already
+    sets instead of replacing it.
+    """
+    k: dict[str, Any] = {}
+    for fld in ("namePrefix", "nameSuffix", "namespace"):
+        if block.get(fld):
+            k[fld] = str(block[fld])
+    if block.get("images"):
+        k["images"] = [_parse_image(s) for s in block["images"]]
+    if block.get("commonLabels"):
+        pairs = {str(a): str(b) for a, b in dict(block["commonLabels"]).items()}
+        entry: dict[str, Any] = {"pairs": pairs, "includeSelectors": not block.get("labelWithoutSelector")}
+        if block.get("labelWithoutSelector") and block.get("labelIncludeTemplates"):
+            entry["includeTemplates"] = True
+        k["labels"] = [entry]
+    if block.get("commonAnnotations"):
+        annotations = {str(a): str(b) for a, b in dict(block["commonAnnotations"]).items()}
+        if block.get("commonAnnotationsEnvsubst"):
+            annotations = {
+                a: _ENV_REF.sub(lambda m: env.get(m.group(2) or m.group(3), ""), v)
+                for a, v in annotations.items()
+            }
+        k["commonAnnotations"] = annotations
+    if block.get("replicas"):
+        reps = []
+        for r in block["replicas"]:
+            try:
+                reps.append({"name": str(r["name"]), "count": int(str(r["count"]))})
+            except (KeyError, TypeError, ValueError):
+                raise RenderError(f"invalid kustomize replicas entry {r!r}", tool="kustomize") from None
+        k["replicas"] = reps
+    if block.get("patches"):
+        patches = []
+        for i, p in enumerate(block["patches"]):
+            if not isinstance(p, dict):
+                raise RenderError(f"invalid kustomize patch {p!r}", tool="kustomize")
+            entry = {f: p[f] for f in ("patch", "target", "options") if p.get(f)}
+            if p.get("path"):
+                src = _inside_tree(tree, app_dir, str(p["path"]), "kustomize patch", "kustomize")
+                if not src.is_file():
+                    raise RenderError(f"kustomize patch {p['path']} does not exist", tool="kustomize")
+                overlay.mkdir(parents=True, exist_ok=True)
+                dst = overlay / f"patch-{i}{src.suffix}"
+                shutil.copyfile(src, dst)
+                entry["path"] = dst.name
+            patches.append(entry)
+        k["patches"] = patches
+    if block.get("components"):
+        comps = []
+        for c in block["components"]:
+            comp = _inside_tree(tree, app_dir, str(c), "kustomize component", "kustomize")
+            if not comp.is_dir():
+                if block.get("ignoreMissingComponents"):
+                    continue
+                raise RenderError(f"kustomize component {c} does not exist", tool="kustomize")
+            comps.append(os.path.relpath(comp, overlay))
+        if comps:
+            k["components"] = comps
+    if not k:
+        return False
+    overlay.mkdir(parents=True, exist_ok=True)
+    k = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [os.path.relpath(app_dir, overlay)],
+        **k,
+    }
+    (overlay / "kustomization.yaml").write_text(json.dumps(k, indent=1))
+    return True
+
+
+def _render_kustomize(
+    tree: Path,
+    app_dir: Path,
+    rel: str,
+    block: dict[str, Any],
+    app_name: str,
+    namespace: str,
+    revision: str | None,
+) -> RenderResult:
+    if not any((app_dir / n).is_file() for n in KUSTOMIZATION_NAMES):
+        raise RenderError(
+            f"{rel}: no kustomization.yaml, kustomization.yml or Kustomization file", tool="kustomize"
+        )
+    kubectl = find_tool("kubectl")
+    if kubectl is None:
+        raise RenderError(
+            "kubectl is not installed: Kustomize sources need kubectl "
+            f"(looked in {', '.join(tool_locations('kubectl'))})",
+            tool="kustomize",
+        )
+    with tempfile.TemporaryDirectory(prefix="trueup-kustomize-") as tmpname:
+        tmp = Path(tmpname)
+        home = tmp / "home"
+        home.mkdir()
+        envsubst = {
+            "ARGOCD_APP_NAME": app_name,
+            "ARGOCD_APP_NAMESPACE": namespace,
+            "ARGOCD_APP_REVISION": revision or "",
+            "ARGOCD_APP_REVISION_SHORT": (revision or "")[:7],
+        }
+        overlay = tmp / "overlay"
+        target = overlay if _kustomize_overlay(tree, app_dir, block, overlay, envsubst) else app_dir
+        run = run_tool(
+            [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsRootOnly", "--", str(target)],
+            env=tool_env(home),
+            cwd=home,
+        )
+        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<overlay>"}
+        if run.timed_out:
+            raise RenderError(
+                f"kustomize build of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="kustomize"
+            )
+        if run.returncode != 0:
+            raise RenderError(
+                _tool_failure(f"kustomize build of {rel} failed", run.stderr, scrub), tool="kustomize"
+            )
+    objects = _parse_tool_output(run.stdout, f"kustomize build of {rel}", "kustomize")
+    warnings = _tool_warnings(run.stderr, scrub)
+    return RenderResult(objects=objects, source_type="Kustomize", warnings=warnings)
+
+
+# -- Helm ------------------------------------------------------------------------------------
+
+
+def _helm_set_value(value: str) -> str:
+    """Escape commas as Argo CD does, so one parameter never splits into several `--set` pairs."""
+    if value.startswith("{") and value.endswith("}"):
+        return value
+    return re.sub(r"(?<!\\),", r"\\,", value)
+
+
+def _vendored(app_dir: Path, dep: str) -> bool:
+    charts = app_dir / "charts"
+    if not charts.is_dir():
+        return False
+    for entry in charts.iterdir():
+        if entry.is_file() and entry.name.startswith(f"{dep}-") and entry.name.endswith(".tgz"):
+            return True
+        if entry.is_dir() and (entry / "Chart.yaml").is_file():
+            if entry.name == dep:
+                return True
+            try:
+                meta = yamlsafe.load_one((entry / "Chart.yaml").read_bytes(), str(entry / "Chart.yaml"))
+            except yamlsafe.ManifestError:
+                continue
+            if isinstance(meta, dict) and meta.get("name") == dep:
+                return True
+    return False
+
+
+def _render_helm(
+    tree: Path,
+    app_dir: Path,
+    rel: str,
+    block: dict[str, Any],
+    app_name: str,
+    namespace: str,
+    kube_version: str | None,
+) -> RenderResult:
+    chart_file = app_dir / "Chart.yaml"
+    if not chart_file.is_file():
+        raise RenderError(f"{rel}: no Chart.yaml, not a Helm chart", tool="helm")
+    helm = find_tool("helm")
+    if helm is None:
+        raise RenderError(
+            f"helm is not installed: Helm sources need the helm binary (looked in {', '.join(tool_locations('helm'))})",
+            tool="helm",
+        )
+    shown_chart = f"{rel}/Chart.yaml" if rel != "." else "Chart.yaml"
+    try:
+        chart = yamlsafe.load_one(chart_file.read_bytes(), shown_chart)
+    except yamlsafe.ManifestError as exc:
+        raise RenderError(str(exc), tool="helm") from None
+    if not isinstance(chart, dict):
+        raise RenderError(f"{shown_chart}: not a chart definition", tool="helm")
+    for dep in chart.get("dependencies") or []:
+        name = dep.get("name") if isinstance(dep, dict) else None
+        if name and not _vendored(app_dir, str(name)):
+            raise RenderError(
+                f"{rel}: chart dependency {name!r} is not vendored in charts/ (trueup renders offline: "
+                "run `helm dependency build` and commit charts/)",
+                tool="helm",
+            )
+    release = str(block.get("releaseName") or app_name)
+    if len(release) > 53 or not _RELEASE_NAME.match(release):
+        raise RenderError(
+            f"invalid Helm release name {release!r}: lowercase letters, digits, '-' and '.', at most 53 characters",
+            tool="helm",
+        )
+    ns = str(block.get("namespace") or namespace)
+    kv = block.get("kubeVersion") or kube_version
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="trueup-helm-") as tmpname:
+        tmp = Path(tmpname)
+        home = tmp / "home"
+        home.mkdir()
+        argv = [helm, "template", f"--namespace={ns}"]
+        for vf in block.get("valueFiles") or []:
+            vf = str(vf)
+            if vf.startswith("$"):
+                raise RenderError(
+                    f"value file {vf}: $ref value files (multiple sources) are not supported", tool="helm"
+                )
+            path = _inside_tree(tree, app_dir, vf, "value file", "helm")
+            if not path.is_file():
+                if block.get("ignoreMissingValueFiles"):
+                    warnings.append(f"value file {vf} does not exist; ignored")
+                    continue
+                raise RenderError(f"{rel}: value file {vf} does not exist", tool="helm")
+            argv.append(f"--values={path}")
+        inline: Any = block.get("valuesObject")
+        if inline:
+            (tmp / "values.yaml").write_text(json.dumps(inline))
+            argv.append(f"--values={tmp / 'values.yaml'}")
+        elif block.get("values"):
+            values = block["values"]
+            text = values if isinstance(values, str) else json.dumps(values)
+            try:
+                yamlsafe.load_all(text, "helm.values")
+            except yamlsafe.ManifestError as exc:
+                raise RenderError(str(exc), tool="helm") from None
+            (tmp / "values.yaml").write_text(text)
+            argv.append(f"--values={tmp / 'values.yaml'}")
+        for p in block.get("parameters") or []:
+            if not isinstance(p, dict) or not p.get("name"):
+                raise RenderError(f"invalid helm parameter {p!r}", tool="helm")
+            flag = "--set-string" if p.get("forceString") else "--set"
+            argv.append(f"{flag}={p['name']}={_helm_set_value(str(p.get('value', '')))}")
+        for p in block.get("fileParameters") or []:
+            if not isinstance(p, dict) or not p.get("name") or not p.get("path"):
+                raise RenderError(f"invalid helm file parameter {p!r}", tool="helm")
+            path = _inside_tree(tree, app_dir, str(p["path"]), "file parameter", "helm")
+            if not path.is_file():
+                raise RenderError(f"{rel}: file parameter {p['path']} does not exist", tool="helm")
+            argv.append(f"--set-file={p['name']}={path}")
+        if kv:
+            if not _KUBE_VERSION.match(str(kv)):
+                raise RenderError(f"invalid kube version {kv!r}", tool="helm")
+            argv.append(f"--kube-version={kv}")
+        for api in block.get("apiVersions") or []:
+            argv.append(f"--api-versions={api}")
+        argv.append("--skip-crds" if block.get("skipCrds") else "--include-crds")
+        if block.get("skipTests"):
+            argv.append("--skip-tests")
+        if block.get("skipSchemaValidation"):
+            argv.append("--skip-schema-validation")
+        argv += ["--", release, str(app_dir)]
+        helm_env = {
+            "HELM_CACHE_HOME": str(tmp / "cache"),
+            "HELM_CONFIG_HOME": str(tmp / "config"),
+            "HELM_DATA_HOME": str(tmp / "data"),
+            "HELM_PLUGINS": str(tmp / "plugins"),
+            "HELM_REGISTRY_CONFIG": str(tmp / "registry.json"),
+            "HELM_REPOSITORY_CONFIG": str(tmp / "repositories.yaml"),
+            "HELM_REPOSITORY_CACHE": str(tmp / "repository"),
+        }
+        run = run_tool(argv, env=tool_env(home, helm_env), cwd=home)
+        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<tmp>"}
+        if run.timed_out:
+            raise RenderError(f"helm template of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="helm")
+        if run.returncode != 0:
+            raise RenderError(_tool_failure(f"helm template of {rel} failed", run.stderr, scrub), tool="helm")
+    objects = _parse_tool_output(run.stdout, f"helm template of {rel}", "helm")
+    warnings += _tool_warnings(run.stderr, scrub)
+    return RenderResult(objects=objects, source_type="Helm", warnings=warnings)
