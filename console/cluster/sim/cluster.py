@@ -1,0 +1,320 @@
+"""`SimCluster`: the Cluster protocol over one SQLite file, with controllers run lazily.
+
+There is no daemon: every API call first reconciles whatever is due at the current sim time, and
+every write is followed by the same, so any process that opens the file sees a consistent world.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from console.cluster.api import (
+    APIResource,
+    Gone,
+    ListResult,
+    Obj,
+    PropagationPolicy,
+    WatchEvent,
+)
+from console.cluster.sim import convert as conv
+from console.cluster.sim.clock import SimClock
+from console.cluster.sim.controllers import run_due
+from console.cluster.sim.controllers.registry import ERRORS_KEY
+from console.cluster.sim.core import Core
+from console.cluster.sim.discovery import KindInfo
+from console.cluster.sim.labels import parse_selector
+from console.cluster.sim.store import Store
+
+SERVER_VERSION = "v1.36.3-sim"
+_POLL_MIN, _POLL_MAX = 0.02, 0.2
+
+
+class SimCluster:
+    """A simulated Kubernetes cluster persisted in `path` (created and seeded when missing)."""
+
+    def __init__(self, path: Path | str, name: str, server: str, clock: SimClock | None = None) -> None:
+        self.path = Path(path)
+        self.name = name
+        self.server = server
+        self.store = Store(self.path)
+        self.clock = clock or SimClock(self.store)
+        self.core = Core(self.store, self.clock, name)
+        self._seed()
+
+    @classmethod
+    def create_db(cls, path: Path | str, name: str, server: str, clock: SimClock | None = None) -> SimCluster:
+        """Create a new cluster file; refuses to overwrite an existing one."""
+        if Path(path).exists():
+            raise FileExistsError(f"sim cluster database {path} already exists")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(path, name, server, clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ settings
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """Sim settings: `unpullable_images` (fnmatch globs), `lb_ip_prefix`, `lb_hostnames`, ..."""
+        return self.store.meta_get(key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.store.meta_set(key, value)
+
+    def controller_errors(self) -> builtins.list[str]:
+        """Tracebacks of simulated controllers that crashed (empty when the sim is healthy)."""
+        return list(self.store.meta_get(ERRORS_KEY, []) or [])
+
+    # ------------------------------------------------------------------ controllers
+
+    def tick(self) -> int:
+        """Run the simulated controllers until nothing is due at the current sim time."""
+        return run_due(self.core)
+
+    def _sync(self) -> None:
+        state, next_due = self.store.probe()
+        if next_due is None:
+            return
+        if self.clock.store is self.store:
+            now = SimClock.from_state(state if isinstance(state, dict) else {})
+        else:
+            now = self.clock.now()
+        if next_due <= now.timestamp():
+            self.tick()
+
+    # ------------------------------------------------------------------ Cluster protocol
+
+    def discovery(self) -> builtins.list[APIResource]:
+        self._sync()
+        with self.store.read():
+            return [k.resource for k in self.core.all_kinds()]
+
+    def resource_for(self, api_version: str, kind: str) -> APIResource:
+        return self._info(api_version, kind).resource
+
+    def _info(self, api_version: str, kind: str) -> KindInfo:
+        self._sync()  # a CRD created elsewhere becomes established here
+        with self.store.read():
+            return self.core.info(api_version, kind)
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
+        self._sync()
+        with self.store.read():
+            info = self.core.info(api_version, kind)
+            return self.core.get(info, namespace, name)
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+    ) -> ListResult:
+        matcher = parse_selector(label_selector)
+        self._sync()
+        with self.store.read():
+            info = self.core.info(api_version, kind)
+            ns = (namespace or None) if info.namespaced else ""
+            rows = self.store.list_objects(info.group, info.kind, ns)
+            rv = self.store.current_rv()
+        items = [
+            conv.convert(o, info.resource.api_version)
+            for o in rows
+            if matcher((o.get("metadata") or {}).get("labels") or {})
+        ]
+        return ListResult(items=items, resource_version=str(rv))
+
+    def _write(self, fn: Any, dry_run: bool) -> Any:
+        self._sync()
+        with self.store.write():
+            self.core._now = self.clock.now()  # one clock read per request, like one request time
+            try:
+                out = fn()
+            finally:
+                self.core._now = None
+        if not dry_run:
+            self._sync()
+        return out
+
+    def create(self, obj: Obj, *, field_manager: str, dry_run: bool = False) -> Obj:
+        return self._write(
+            lambda: self.core.create(obj, field_manager=field_manager, dry_run=dry_run), dry_run
+        )
+
+    def create_many(self, objs: builtins.list[Obj], *, field_manager: str) -> builtins.list[Obj]:
+        """Create several objects in one transaction (all or nothing): seeding demo fleets and
+        incident scenarios without paying one commit per object."""
+        return self._write(lambda: [self.core.create(o, field_manager=field_manager) for o in objs], False)
+
+    def update(
+        self, obj: Obj, *, field_manager: str, dry_run: bool = False, subresource: str | None = None
+    ) -> Obj:
+        return self._write(
+            lambda: self.core.update(
+                obj, field_manager=field_manager, dry_run=dry_run, subresource=subresource
+            ),
+            dry_run,
+        )
+
+    def apply(
+        self,
+        obj: Obj,
+        *,
+        field_manager: str,
+        force: bool = False,
+        dry_run: bool = False,
+        subresource: str | None = None,
+    ) -> Obj:
+        return self._write(
+            lambda: self.core.apply(
+                obj, field_manager=field_manager, force=force, dry_run=dry_run, subresource=subresource
+            ),
+            dry_run,
+        )
+
+    def patch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        patch: Obj | builtins.list[Obj],
+        *,
+        patch_type: Literal["merge", "json", "strategic"] = "merge",
+        field_manager: str,
+        dry_run: bool = False,
+        subresource: str | None = None,
+    ) -> Obj:
+        return self._write(
+            lambda: self.core.patch(
+                api_version,
+                kind,
+                namespace,
+                name,
+                patch,
+                patch_type=patch_type,
+                field_manager=field_manager,
+                dry_run=dry_run,
+                subresource=subresource,
+            ),
+            dry_run,
+        )
+
+    def delete(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        *,
+        propagation_policy: PropagationPolicy = "Background",
+        dry_run: bool = False,
+        resource_version: str | None = None,
+    ) -> Obj | None:
+        def run() -> Obj | None:
+            info = self.core.info(api_version, kind)
+            return self.core.delete(
+                info,
+                namespace,
+                name,
+                propagation_policy=propagation_policy,
+                dry_run=dry_run,
+                resource_version=resource_version,
+            )
+
+        return self._write(run, dry_run)
+
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        resource_version: str | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> Iterator[WatchEvent]:
+        """Events after `resource_version` (none/"0": the current state as ADDED first), polling the
+        shared event table so writes from other processes are seen; Gone when history is pruned."""
+        info = self._info(api_version, kind)
+        ns = (namespace or None) if info.namespaced else None
+        initial: builtins.list[WatchEvent] = []
+        if resource_version in (None, "", "0"):
+            listed = self.list(api_version, kind, namespace)
+            initial = [WatchEvent("ADDED", o) for o in listed.items]
+            start = int(listed.resource_version)
+        else:
+            start = int(str(resource_version))
+            self._check_gone(start)
+        return self._watch_iter(info, ns, start, initial, timeout_seconds)
+
+    def _check_gone(self, rv: int) -> None:
+        with self.store.read():
+            floor = self.store.events_pruned_upto()
+        if rv < floor:
+            raise Gone(f"too old resource version: {rv} ({floor + 1})")
+
+    def _watch_iter(
+        self, info: KindInfo, ns: str | None, start: int, initial: builtins.list[WatchEvent], timeout: float
+    ) -> Iterator[WatchEvent]:
+        yield from initial
+        deadline = time.monotonic() + timeout
+        last = start
+        delay = _POLL_MIN
+        api_version = info.resource.api_version
+        while True:
+            self._sync()
+            with self.store.read():
+                floor = self.store.events_pruned_upto()
+                events = self.store.events_after(last, info.group, info.kind, ns)
+            if last < floor:
+                err = Gone(f"too old resource version: {last} ({floor + 1})")
+                yield WatchEvent("ERROR", err.to_status())
+                return
+            for rv, etype, body in events:
+                last = rv
+                yield WatchEvent(etype, conv.convert(body, api_version))  # type: ignore[arg-type]
+            if events:
+                delay = _POLL_MIN
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, _POLL_MAX)
+
+    def server_version(self) -> str:
+        return SERVER_VERSION
+
+    # ------------------------------------------------------------------ fast paths
+
+    def list_all_objects(self) -> builtins.list[Obj]:
+        """Every stored object (storage versions) in one query, for the engine's live-state cache."""
+        self._sync()
+        with self.store.read():
+            return self.store.all_bodies()
+
+    def count(self) -> int:
+        with self.store.read():
+            return self.store.count()
+
+    def current_resource_version(self) -> str:
+        with self.store.read():
+            return str(self.store.current_rv())
+
+    # ------------------------------------------------------------------ bootstrap
+
+    def _seed(self) -> None:
+        from console.cluster.sim.seed import seed
+
+        with self.store.write():
+            if self.store.meta_get("seeded"):
+                return
+            self.store.meta_set("cluster", {"name": self.name, "server": self.server})
+            seed(self.core)
+            self.store.meta_set("seeded", True)
+        self.tick()
