@@ -1,0 +1,504 @@
+"""Desired vs live for one resource: predict live after apply, normalise, hash, explain.
+
+Argo CD's default diff is a three-way merge against last-applied-configuration. We use the
+apiserver's own bookkeeping instead: `predicted = desired merged INTO live`, so fields only the
+server or other controllers set (defaults such as Service port protocol, Deployment strategy,
+imagePullPolicy, clusterIP) survive and never show as drift, while fields our field manager
+applied before and Git has since removed are taken out of the prediction (a real diff).
+
+Unchanged resources (nearly all of them on a refresh) cost one normalising copy-walk of live,
+one merge walk over desired that also drops our stale fields, and an exact equality check that
+only falls back to sha256 of canonical JSON when the quick one is inconclusive. The normalised
+desired object is built lazily; only modified resources get a changed-path walk, drift
+attribution and, on demand, a unified YAML diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import marshal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.cluster.schema import SET_LISTS, item_key, list_map_keys
+from console.engine import yamlsafe
+from console.engine.attribution import FieldAttribution, attribute
+from console.engine.masking import is_core_secret, mask_annotations_many, mask_secrets
+from console.engine.normalize import (
+    IgnoreRule,
+    Path,
+    apply_rules,
+    builtin_normalize,
+    collect_owned,
+    delete_paths,
+    finish,
+    has_path_rules,
+    json_copy,
+    json_key,
+    managed_fields,
+    matching_rules,
+    normalize,
+    parse_fields_key,
+    remove_manager_fields,
+    same_value,
+    secret_nulls,
+    stable_hash,
+    to_pointer,
+)
+
+Obj = dict[str, Any]
+OWN_MANAGER = "trueup"
+
+
+@dataclass
+class ResourceDiff:
+    """The comparison of one resource. Every object in it is normalised and secret-masked.
+
+    `changed_paths` are JSON pointers into `live` (or into `predicted` for nodes live lacks).
+    `live` and `predicted` share unchanged subtrees: treat them as read-only. For resources
+    without secrets, `target` (and for unmodified ones also `live`/`predicted`) is built from
+    the inputs on first read, so do not mutate objects after passing them to diff_resource.
+    """
+
+    modified: bool
+    target: Obj | None
+    live: Obj | None
+    predicted: Obj | None
+    changed_paths: list[str] = field(default_factory=list)
+    attributions: list[FieldAttribution] = field(default_factory=list)
+
+    # `target` is a property installed below the class: the normalised desired object is only
+    # built when someone reads it, since a refresh reads `modified` of thousands of diffs.
+
+    @property
+    def missing(self) -> bool:
+        """In Git, not in the cluster (needs create)."""
+        return self.target is not None and self.live is None
+
+    @property
+    def extraneous(self) -> bool:
+        """In the cluster, not in Git (prune candidate)."""
+        return self.target is None and self.live is not None
+
+    def unified(self, context: int = 3, names: tuple[str, str] = ("live", "desired")) -> str:
+        """Unified diff of normalised live vs predicted live as sorted-key YAML ("" if unmodified)."""
+        if not self.modified:
+            return ""
+        before = _yaml(self.live)
+        after = _yaml(self.predicted)
+        return "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=names[0],
+                tofile=names[1],
+                n=context,
+            )
+        )
+
+
+class Lazy:
+    """A value computed on first use and then kept (shared by several fields if passed to each)."""
+
+    __slots__ = ("_fn", "_value", "_done")
+
+    def __init__(self, fn: Callable[[], Obj | None]) -> None:
+        self._fn: Callable[[], Obj | None] | None = fn
+        self._value: Obj | None = None
+        self._done = False
+
+    def get(self) -> Obj | None:
+        if not self._done:
+            assert self._fn is not None
+            self._value, self._done, self._fn = self._fn(), True, None
+        return self._value
+
+
+def _lazy_field(name: str) -> property:
+    slot = "_" + name
+
+    def get(self: ResourceDiff) -> Obj | None:
+        value = self.__dict__[slot]
+        if isinstance(value, Lazy):
+            value = self.__dict__[slot] = value.get()
+        return value  # type: ignore[no-any-return]
+
+    def set_(self: ResourceDiff, value: Obj | None | Lazy) -> None:
+        self.__dict__[slot] = value
+
+    return property(get, set_)
+
+
+# Unmodified resources, the bulk of a refresh, keep only their inputs: the normalised objects
+# are rebuilt on first read. This saves both memory and garbage-collector time.
+ResourceDiff.target = _lazy_field("target")  # type: ignore[assignment]
+ResourceDiff.live = _lazy_field("live")  # type: ignore[assignment]
+ResourceDiff.predicted = _lazy_field("predicted")  # type: ignore[assignment]
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _yaml(obj: Obj | None) -> str:
+    return "" if obj is None else yamlsafe.dump(_sorted(obj))
+
+
+# --------------------------------------------------------------------------------------------
+# predicted live
+
+
+def merge_into_live(desired: Any, live: Any, kind: str, *, own_fields: dict[str, Any] | None = None) -> Any:
+    """`desired` applied onto `live`: maps merge, keyed lists merge by key, the rest desired wins.
+
+    Null in desired means "not set" (the apiserver drops it). Keyed lists keep live's order for
+    the items both sides have (an order-only difference is not drift) and drop live-only items
+    (Git is authoritative for membership); set lists (finalizers) are a union, as server-side
+    apply keeps other managers' elements. `own_fields` is our manager's FieldsV1 tree in live:
+    fields it owns that desired no longer has are left out (we applied them, Git removed them).
+
+    Every container desired contributes to is new and JSON-clean; subtrees only live has are
+    shared with `live` (pass a clean `live`). Our-field removal walks along with the merge, so
+    it costs one dict lookup per desired key instead of a second walk.
+    """
+    return _merge(desired, live, kind, (), own_fields or None)
+
+
+def _merge(desired: Any, live: Any, kind: str, path: tuple[str, ...], own: dict[str, Any] | None) -> Any:
+    td = type(desired)
+    if td is dict and type(live) is dict:
+        out = dict(live)
+        for k, dv in desired.items():
+            if type(k) is not str:
+                k = json_key(k)
+            if dv is None:
+                if own is not None and k in live:
+                    _drop_owned(out, k, own.get("f:" + k))
+                continue
+            tv = type(dv)
+            if tv is str or tv is int or tv is bool:
+                out[k] = dv
+                continue
+            lv = live.get(k)
+            if lv is None:
+                out[k] = json_copy(dv)
+            else:
+                child = own.get("f:" + k) if own is not None else None
+                out[k] = _merge(dv, lv, kind, path + (k,), child if type(child) is dict and child else None)
+        if own is not None:
+            for k in live.keys() - desired.keys():
+                _drop_owned(out, k, own.get("f:" + k))
+        return out
+    if td is list and type(live) is list and path:
+        keys = list_map_keys(kind, path)
+        if keys:
+            merged = _merge_keyed(desired, live, keys, kind, path, own)
+            if merged is not None:
+                return merged
+        elif path[-1] in SET_LISTS:
+            wanted = json_copy(desired)
+            out_list = [
+                x
+                for x in live
+                if any(same_value(x, w) for w in wanted) or not (own is not None and _owns_value(own, x))
+            ]
+            for item in wanted:
+                if not any(same_value(item, x) for x in out_list):
+                    out_list.append(item)
+            return out_list
+    return desired if td is str or td is int or td is bool else json_copy(desired)
+
+
+def _owns_value(own: dict[str, Any], value: Any) -> bool:
+    for key in own:
+        kind, arg = parse_fields_key(key)
+        if kind == "v" and same_value(arg, value):
+            return True
+    return False
+
+
+def _drop_owned(out: dict[str, Any], k: str, child: Any) -> None:
+    """Remove from `out[k]` (a live-only value) what our manager owns there, copying on write."""
+    if child is None:
+        return
+    if type(child) is not dict or not child:
+        out.pop(k, None)
+        return
+    value = out.get(k)
+    paths: list[Path] = []
+    collect_owned(value, child, (), (), [], paths)
+    if paths:
+        value = json_copy(value)
+        delete_paths(value, paths)
+        out[k] = value
+
+
+def _pair(desired: list[Any], live: list[Any], keys: tuple[str, ...]) -> dict[int, int] | None:
+    """live index -> desired index, pairing the n-th occurrence of a key on each side."""
+    for x in desired:
+        if type(x) is not dict:
+            return None
+    for x in live:
+        if type(x) is not dict:
+            return None
+    try:
+        by_key: dict[tuple[Any, ...], list[int]] = {}
+        for di, de in enumerate(desired):
+            by_key.setdefault(item_key(de, keys) or (), []).append(di)
+        seen: dict[tuple[Any, ...], int] = {}
+        pairs: dict[int, int] = {}
+        for li, le in enumerate(live):
+            k = item_key(le, keys) or ()
+            n = seen.get(k, 0)
+            seen[k] = n + 1
+            candidates = by_key.get(k)
+            if candidates and n < len(candidates):
+                pairs[li] = candidates[n]
+    except TypeError:  # unhashable key values: treat the list as atomic
+        return None
+    return pairs
+
+
+def _own_items(own: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
+    """Our manager's `k:{...}` children of a keyed list, by item key tuple."""
+    out: dict[Any, dict[str, Any]] = {}
+    if not own:
+        return out
+    for key, child in own.items():
+        kind, arg = parse_fields_key(key)
+        if kind == "k" and type(child) is dict and child:
+            try:
+                out[tuple(arg.get(f, "TCP" if f == "protocol" else None) for f in keys)] = child
+            except TypeError:
+                continue
+    return out
+
+
+def _merge_keyed(
+    desired: list[Any],
+    live: list[Any],
+    keys: tuple[str, ...],
+    kind: str,
+    path: tuple[str, ...],
+    own: dict[str, Any] | None,
+) -> list[Any] | None:
+    pairs = _pair(desired, live, keys)
+    if pairs is None:
+        return None
+    owned = _own_items(own, keys)
+    if owned:
+        out = [
+            _merge(desired[di], live[li], kind, path, owned.get(item_key(live[li], keys) or ()))
+            for li, di in pairs.items()
+        ]
+    else:
+        out = [_merge(desired[di], live[li], kind, path, None) for li, di in pairs.items()]
+    used = set(pairs.values())
+    out.extend(json_copy(de) for di, de in enumerate(desired) if di not in used)
+    return out
+
+
+def own_fields(live: Obj, manager: str) -> dict[str, Any] | None:
+    """The FieldsV1 tree `manager` owns in `live` (several entries are united)."""
+    trees = [e["fieldsV1"] for e in managed_fields(live) if e.get("manager") == manager]
+    if not trees:
+        return None
+    if len(trees) == 1:
+        return trees[0]  # type: ignore[no-any-return]
+    merged: dict[str, Any] = {}
+    for tree in trees:
+        _unite(merged, tree)
+    return merged
+
+
+def _unite(into: dict[str, Any], tree: dict[str, Any]) -> None:
+    """Union of FieldsV1 trees; a leaf (whole field owned) absorbs partial ownership below it."""
+    for key, child in tree.items():
+        if key in into and not into[key]:
+            continue
+        if isinstance(child, dict) and child:
+            existing = into.get(key)
+            if not isinstance(existing, dict):
+                existing = into[key] = {}
+            _unite(existing, child)
+        else:
+            into[key] = {}
+
+
+# --------------------------------------------------------------------------------------------
+# changed paths
+
+
+def _changes(
+    pred: Any, live: Any, kind: str, names: tuple[str, ...], tokens: Path, out: list[tuple[Path, bool]]
+) -> None:
+    """Collect (path, exists-in-live) for every difference; list indices are live's when it has the item."""
+    if isinstance(pred, dict) and isinstance(live, dict):
+        for k, lv in live.items():
+            if k in pred:
+                _changes(pred[k], lv, kind, names + (k,), tokens + (k,), out)
+            else:
+                out.append((tokens + (k,), True))
+        for k in pred:
+            if k not in live:
+                out.append((tokens + (k,), False))
+        return
+    if isinstance(pred, list) and isinstance(live, list):
+        keys = list_map_keys(kind, list(names)) if names else None
+        pairs = _pair(pred, live, keys) if keys else None
+        if pairs is not None:
+            for li, lv in enumerate(live):
+                if li in pairs:
+                    _changes(pred[pairs[li]], lv, kind, names, tokens + (li,), out)
+                else:
+                    out.append((tokens + (li,), True))
+            used = set(pairs.values())
+            out.extend((tokens + (pi,), False) for pi in range(len(pred)) if pi not in used)
+            return
+        if len(pred) == len(live):
+            for i, (pv, lv) in enumerate(zip(pred, live, strict=True)):
+                _changes(pv, lv, kind, names, tokens + (i,), out)
+            return
+        out.append((tokens, True))
+        return
+    if not same_value(pred, live):
+        out.append((tokens, True))
+
+
+def changed_paths(predicted: Obj, live: Obj) -> list[tuple[str, bool]]:
+    """JSON pointers where `predicted` and `live` differ, each with whether live has that node."""
+    found: list[tuple[Path, bool]] = []
+    kind = live.get("kind") if isinstance(live.get("kind"), str) else ""
+    _changes(predicted, live, str(kind), (), (), found)
+    return [(to_pointer(p), in_live) for p, in_live in found]
+
+
+# --------------------------------------------------------------------------------------------
+# entry points
+
+
+def _masked(objs: list[Obj | None], sensitive_annotations: Sequence[str]) -> list[Obj | None]:
+    out = mask_secrets(objs)
+    if sensitive_annotations:
+        out = mask_annotations_many(out, sensitive_annotations)
+    return out
+
+
+def _same_json(a: Obj, b: Obj) -> bool:
+    """stable_hash(a) == stable_hash(b), with a fast path for the common identical case.
+
+    Equal marshal (format 2: no back-references) bytes of JSON-clean objects mean identical types,
+    values and order, hence identical canonical JSON; `==` alone would confuse True with 1. Otherwise fall back to the hashes
+    (which also settle key-order differences).
+    """
+    if a == b:
+        try:
+            if marshal.dumps(a, 2) == marshal.dumps(b, 2):
+                return True
+        except ValueError:
+            pass
+    return stable_hash(a) == stable_hash(b)
+
+
+def diff_resource(
+    target: Obj | None,
+    live: Obj | None,
+    *,
+    rules: Sequence[IgnoreRule] = (),
+    own_manager: str = OWN_MANAGER,
+    ignore_status: bool = True,
+    sensitive_annotations: Sequence[str] = (),
+) -> ResourceDiff:
+    """Compare desired `target` with `live` (either may be None, not both).
+
+    `modified` is decided by comparing the canonical JSON (stable_hash) of normalised predicted
+    live and normalised live, so fields ignored by `rules` never count, whichever side has them.
+    Secret data (and the listed annotations) are masked in everything returned.
+    """
+    if target is None and live is None:
+        raise ValueError("diff_resource needs a target or a live object")
+    ref = target if target is not None else live
+    assert ref is not None
+    matched = matching_rules(ref, rules)
+    managers = [m for r in matched for m in r.managed_fields_managers]
+    if managers and live is not None:
+        target = remove_manager_fields(target, live, managers)
+        stripped_live = remove_manager_fields(live, live, managers)
+    else:
+        stripped_live = live
+
+    if stripped_live is None:
+        assert target is not None
+        n_target = normalize(target, rules, ignore_status=ignore_status)
+        t, p = _masked([n_target, json_copy(n_target)], sensitive_annotations)
+        return ResourceDiff(True, t, None, p, [""], [])
+    if target is None:
+        n_live = normalize(stripped_live, rules, ignore_status=ignore_status)
+        (lv,) = _masked([n_live], sensitive_annotations)
+        return ResourceDiff(True, None, lv, None, [""], [])
+    assert live is not None
+
+    # live normalised without rules is the base predicted shares subtrees with; rules (and our
+    # own removals) then work on private copies so a positional rule applies exactly once per side
+    target = secret_nulls(target)  # as normalize does, so both sides fold Secret nulls alike
+    base = normalize(stripped_live, (), ignore_status=ignore_status)
+    n_pred = merge_into_live(
+        target, base, str(ref.get("kind") or ""), own_fields=own_fields(live, own_manager)
+    )
+    builtin_normalize(n_pred, ignore_status=ignore_status)
+    path_rules = has_path_rules(n_pred, rules) or has_path_rules(base, rules)
+    if path_rules:
+        n_live = json_copy(base)
+        apply_rules(n_live, rules)
+        finish(n_live)
+        n_pred = json_copy(n_pred)
+        apply_rules(n_pred, rules)
+    else:
+        n_live = base
+    finish(n_pred)
+    modified = not _same_json(n_pred, n_live)
+    paths: list[str] = []
+    attributions: list[FieldAttribution] = []
+    if modified:
+        found = changed_paths(n_pred, n_live)
+        paths = [p for p, _ in found]
+        attributions = attribute(live, [p for p, in_live in found if in_live], resolve_in=n_live)
+    if sensitive_annotations or is_core_secret(target) or is_core_secret(live):
+        n_target = normalize(target, rules, ignore_status=ignore_status)
+        t, lv, p = _masked([n_target, n_live, n_pred], sensitive_annotations)
+        return ResourceDiff(modified, t, lv, p, paths, attributions)
+    desired = target
+    lazy_target = Lazy(lambda: normalize(desired, rules, ignore_status=ignore_status))
+    if modified:
+        return ResourceDiff(modified, lazy_target, n_live, n_pred, paths, attributions)  # type: ignore[arg-type]
+    # unmodified: predicted is canonically equal to live, so both read the same normalised live
+    source = stripped_live
+    lazy_live = Lazy(lambda: normalize(source, rules, ignore_status=ignore_status))
+    return ResourceDiff(False, lazy_target, lazy_live, lazy_live, [], [])  # type: ignore[arg-type]
+
+
+def diff_many(
+    pairs: Iterable[tuple[Obj | None, Obj | None]],
+    *,
+    rules: Sequence[IgnoreRule] = (),
+    own_manager: str = OWN_MANAGER,
+    ignore_status: bool = True,
+    sensitive_annotations: Sequence[str] = (),
+) -> list[ResourceDiff]:
+    """`diff_resource` over (target, live) pairs, in order."""
+    return [
+        diff_resource(
+            t,
+            lv,
+            rules=rules,
+            own_manager=own_manager,
+            ignore_status=ignore_status,
+            sensitive_annotations=sensitive_annotations,
+        )
+        for t, lv in pairs
+    ]
