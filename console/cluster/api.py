@@ -6,6 +6,7 @@ Both backends raise the same error classes so the engine never branches on which
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
@@ -245,7 +246,7 @@ class Cluster(Protocol):
         kind: str,
         namespace: str,
         name: str,
-        patch: Obj | list[Obj],
+        patch: Obj | builtins.list[Obj],
         *,
         patch_type: Literal["merge", "json", "strategic"] = "merge",
         field_manager: str,

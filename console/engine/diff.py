@@ -122,7 +122,7 @@ def _lazy_field(name: str) -> property:
         value = self.__dict__[slot]
         if isinstance(value, Lazy):
             value = self.__dict__[slot] = value.get()
-        return value  # type: ignore[no-any-return]
+        return value
 
     def set_(self: ResourceDiff, value: Obj | None | Lazy) -> None:
         self.__dict__[slot] = value
@@ -169,6 +169,21 @@ def merge_into_live(desired: Any, live: Any, kind: str, *, own_fields: dict[str,
     return _merge(desired, live, kind, (), own_fields or None)
 
 
+def _subset(desired: Any, live: Any) -> bool:
+    """Every field desired sets is present in live with an equal value (live may add fields)."""
+    if type(desired) is dict:
+        return type(live) is dict and all(
+            v is None or (k in live and _subset(v, live[k])) for k, v in desired.items()
+        )
+    if type(desired) is list:
+        return (
+            type(live) is list
+            and len(desired) == len(live)
+            and all(_subset(d, x) for d, x in zip(desired, live, strict=True))
+        )
+    return same_value(desired, live)
+
+
 def _merge(desired: Any, live: Any, kind: str, path: tuple[str, ...], own: dict[str, Any] | None) -> Any:
     td = type(desired)
     if td is dict and type(live) is dict:
@@ -211,6 +226,12 @@ def _merge(desired: Any, live: Any, kind: str, path: tuple[str, ...], own: dict[
                 if not any(same_value(item, x) for x in out_list):
                     out_list.append(item)
             return out_list
+        elif len(desired) == len(live):
+            # Atomic list: the server defaults fields inside its elements too (NetworkPolicy
+            # ports[].protocol, Ingress pathType...). Argo gets this from scheme defaulting; here an
+            # element whose every desired field is present and equal in its live twin is taken as
+            # live (the extra fields are server-added), anything else stays as desired.
+            return [x if _subset(d, x) else json_copy(d) for d, x in zip(desired, live, strict=True)]
     return desired if td is str or td is int or td is bool else json_copy(desired)
 
 
@@ -309,7 +330,7 @@ def own_fields(live: Obj, manager: str) -> dict[str, Any] | None:
     if not trees:
         return None
     if len(trees) == 1:
-        return trees[0]  # type: ignore[no-any-return]
+        return trees[0]
     merged: dict[str, Any] = {}
     for tree in trees:
         _unite(merged, tree)
@@ -443,23 +464,25 @@ def diff_resource(
         return ResourceDiff(True, None, lv, None, [""], [])
     assert live is not None
 
-    # live normalised without rules is the base predicted shares subtrees with; rules (and our
-    # own removals) then work on private copies so a positional rule applies exactly once per side
+    # live normalised without rules is the base predicted shares subtrees with. Path rules
+    # (jsonPointers/jq) are applied to each side once, BEFORE the merge, so ignored elements of an
+    # atomic list cannot shift the element-wise alignment of what remains.
     target = secret_nulls(target)  # as normalize does, so both sides fold Secret nulls alike
     base = normalize(stripped_live, (), ignore_status=ignore_status)
-    n_pred = merge_into_live(
-        target, base, str(ref.get("kind") or ""), own_fields=own_fields(live, own_manager)
-    )
-    builtin_normalize(n_pred, ignore_status=ignore_status)
-    path_rules = has_path_rules(n_pred, rules) or has_path_rules(base, rules)
+    path_rules = has_path_rules(target, rules) or has_path_rules(base, rules)
     if path_rules:
+        merge_target = json_copy(target)
+        apply_rules(merge_target, rules)
         n_live = json_copy(base)
         apply_rules(n_live, rules)
         finish(n_live)
-        n_pred = json_copy(n_pred)
-        apply_rules(n_pred, rules)
     else:
+        merge_target = target
         n_live = base
+    n_pred = merge_into_live(
+        merge_target, n_live, str(ref.get("kind") or ""), own_fields=own_fields(live, own_manager)
+    )
+    builtin_normalize(n_pred, ignore_status=ignore_status)
     finish(n_pred)
     modified = not _same_json(n_pred, n_live)
     paths: list[str] = []

@@ -1,0 +1,121 @@
+"""`trueup` command line: parse -> engine call -> render. Exit codes per DESIGN.md §4:
+0 ok; 1 diff found / operation failed; 2 bad input; 3 permission denied; 4 blocked; 5 backend unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from console.cli import commands
+from console.cluster.api import ClusterError, Forbidden, NotFound, Timeout, Unavailable
+from console.engine.refresh import UnknownApplication
+from console.engine.workspace import WorkspaceError
+
+EXIT_OK, EXIT_DIFF, EXIT_BAD_INPUT, EXIT_DENIED, EXIT_BLOCKED, EXIT_UNREACHABLE = 0, 1, 2, 3, 4, 5
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fmt(choices: Sequence[str], default: str | None = None) -> dict[str, object]:
+    return {"choices": list(choices), "default": default, "metavar": "|".join(choices)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="trueup",
+        description="GitOps reconcile engine with Argo CD semantics, and an operations console.",
+        epilog="Exit codes: 0 ok, 1 diff/operation failed, 2 bad input, 3 permission denied, 4 blocked, 5 unreachable.",
+    )
+    p.add_argument(
+        "-w",
+        "--workspace",
+        help="workspace directory (default: $TRUEUP_WORKSPACE, then the current directory)",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="create the demo workspace if missing and open the console")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="SUBCOMMAND")
+    demo.add_argument("dir", nargs="?", default=None, help="demo workspace directory (default ~/trueup-demo)")
+    demo_init = demo_sub.add_parser("init", help="create the demo workspace only (no UI)")
+    demo_init.add_argument("init_dir", metavar="DIR")
+    demo_init.add_argument("--force", action="store_true", help="replace an existing demo workspace in DIR")
+
+    sub.add_parser("console", help="open the console on the current workspace")
+
+    ref = sub.add_parser("refresh", help="compare applications with Git and the clusters; write their status")
+    ref.add_argument("apps", nargs="*", metavar="APP")
+    ref.add_argument("--hard", action="store_true", help="regenerate manifests (ignore the manifest cache)")
+    ref.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+
+    app = sub.add_parser("app", help="inspect applications")
+    app_sub = app.add_subparsers(dest="app_command", metavar="SUBCOMMAND", required=True)
+    ls = app_sub.add_parser("list", help="list applications")
+    ls.add_argument("-p", "--project", action="append", help="only this project (repeatable)")
+    ls.add_argument("--sync", help="only this sync status (Synced, OutOfSync, Unknown)")
+    ls.add_argument("--health", help="only this health status (Healthy, Progressing, Degraded, ...)")
+    ls.add_argument("-o", "--output", **_fmt(["wide", "json", "yaml", "name"]))  # type: ignore[arg-type]
+    get = app_sub.add_parser("get", help="show one application")
+    get.add_argument("app", metavar="APP")
+    get.add_argument("-o", "--output", **_fmt(["json", "yaml", "tree"]))  # type: ignore[arg-type]
+    diff = app_sub.add_parser("diff", help="diff Git against live (exit 0 no diff, 1 diff, 2 error)")
+    diff.add_argument("app", metavar="APP")
+    diff.add_argument("--revision", help="compare against this revision instead of targetRevision")
+    diff.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    man = app_sub.add_parser("manifests", help="print the desired (git) or live manifests")
+    man.add_argument("app", metavar="APP")
+    man.add_argument("--source", choices=["git", "live"], default="git")
+    man.add_argument("-o", "--output", **_fmt(["yaml", "json"], "yaml"))  # type: ignore[arg-type]
+
+    proj = sub.add_parser("project", help="inspect projects")
+    proj_sub = proj.add_subparsers(dest="project_command", metavar="SUBCOMMAND", required=True)
+    pl = proj_sub.add_parser("list", help="list projects")
+    pl.add_argument("-o", "--output", **_fmt(["json", "yaml", "name"]))  # type: ignore[arg-type]
+    pg = proj_sub.add_parser("get", help="show one project")
+    pg.add_argument("name", metavar="NAME")
+    pg.add_argument("-o", "--output", **_fmt(["json", "yaml"]))  # type: ignore[arg-type]
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return commands.dispatch(args)
+    except CliError as exc:
+        return _fail(str(exc), exc.code)
+    except commands.CommandError as exc:
+        return _fail(str(exc), exc.code)
+    except (WorkspaceError, UnknownApplication) as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except Forbidden as exc:
+        return _fail(f"permission denied: {exc.message}", EXIT_DENIED)
+    except (Unavailable, Timeout) as exc:
+        return _fail(f"backend unreachable: {exc.message}", EXIT_UNREACHABLE)
+    except NotFound as exc:
+        return _fail(exc.message, EXIT_BAD_INPUT)
+    except ClusterError as exc:
+        return _fail(exc.message, EXIT_DIFF)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"trueup: {message}\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

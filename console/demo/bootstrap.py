@@ -1,0 +1,257 @@
+"""`trueup demo init DIR`: a real Git repository, a workspace, four sim clusters, and seeded incidents.
+
+The fleet is deployed from commit 1, then Git moves one commit ahead and a few live incidents are
+staged, so the first `trueup refresh` shows the states an on-call engineer should practise on.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import git
+
+from console.cluster.api import Cluster, Obj
+from console.engine import model, tracking, yamlsafe
+from console.engine.appstore import AppStore
+from console.engine.sources import GitCache, render
+from console.engine.workspace import WORKSPACE_FILE, Workspace, load
+
+CONTENT = resources.files("console.demo") / "content"
+AUTHOR = git.Actor("Platform Team", "platform@acme.example")
+BOOTSTRAP_MANAGER = "trueup"
+DEMO_USER = "demo-bootstrap"
+
+# Helm's install order (Argo's kind order) — enough for a bootstrap apply.
+_KIND_ORDER = [
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+]
+
+
+class DemoError(Exception):
+    pass
+
+
+def _copy_tree(src: Path, dst: Path, repo_url: str) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        out = dst / rel
+        if path.is_dir():
+            out.mkdir(parents=True, exist_ok=True)
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(path.read_text().replace("__REPO_URL__", repo_url))
+
+
+def _commit_all(repo: git.Repo, message: str, author: git.Actor) -> str:
+    repo.git.add("--all")
+    commit = repo.index.commit(message, author=author, committer=author)
+    return commit.hexsha
+
+
+def _kind_rank(obj: Obj) -> tuple[int, str]:
+    kind = obj.get("kind", "")
+    rank = _KIND_ORDER.index(kind) - len(_KIND_ORDER) if kind in _KIND_ORDER else 0
+    return rank, obj.get("metadata", {}).get("name", "")
+
+
+def _render_app(ws: Workspace, gitc: GitCache, app: Obj, sha: str) -> tuple[Cluster, list[Obj]]:
+    """Render the app at `sha` into tracked objects for its destination cluster."""
+    spec = app["spec"]
+    src = spec["source"]
+    dest = spec["destination"]
+    cfg = ws.cluster_for_destination(dest.get("server", ""), dest.get("name", ""))
+    if cfg is None:
+        raise DemoError(f"demo app {app['metadata']['name']}: unknown destination {dest}")
+    cluster = ws.open_cluster(cfg.name)
+    ns = dest.get("namespace", "")
+    result = render(gitc.tree(src["repoURL"], sha), src, app_name=app["metadata"]["name"], namespace=ns)
+    out: list[Obj] = []
+    options = (spec.get("syncPolicy") or {}).get("syncOptions") or []
+    if "CreateNamespace=true" in options and ns:
+        out.append(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+        )  # untracked, as in Argo
+    for obj in sorted((model.map_argo_api_version(o) for o in result.objects), key=_kind_rank):
+        res = cluster.resource_for(obj["apiVersion"], obj["kind"])
+        if res.namespaced:
+            obj.setdefault("metadata", {}).setdefault("namespace", ns)
+        out.append(
+            tracking.set_tracking(
+                obj,
+                app["metadata"]["name"],
+                annotation=ws.settings.tracking_annotation,
+                default_namespace=ns,
+                namespaced=res.namespaced,
+            )
+        )
+    return cluster, out
+
+
+def _apply_all(rendered: list[tuple[Cluster, list[Obj]]]) -> None:
+    """Namespaces of every app first (another app may own them), then everything else in kind order."""
+    for first in (True, False):
+        for cluster, objs in rendered:
+            for obj in objs:
+                if (obj.get("kind") == "Namespace") == first:
+                    cluster.apply(obj, field_manager=BOOTSTRAP_MANAGER)
+
+
+def _synced_status(app: Obj, sha: str, when: str) -> Obj:
+    src = app["spec"]["source"]
+    op = {"sync": {"revision": sha}, "initiatedBy": {"username": DEMO_USER}}
+    return {
+        "history": [
+            {
+                "id": 0,
+                "revision": sha,
+                "source": src,
+                "deployedAt": when,
+                "deployStartedAt": when,
+                "initiatedBy": {"username": DEMO_USER},
+            }
+        ],
+        "operationState": {
+            "operation": op,
+            "phase": "Succeeded",
+            "message": "successfully synced (all tasks run)",
+            "startedAt": when,
+            "finishedAt": when,
+            "syncResult": {"revision": sha, "source": src},
+        },
+    }
+
+
+def init_demo(
+    target: Path, *, force: bool = False, progress: Callable[[str], None] | None = None
+) -> Workspace:
+    say = progress or (lambda _m: None)
+    if target.exists() and any(target.iterdir()):
+        if not (target / WORKSPACE_FILE).exists():
+            raise DemoError(f"{target} exists and is not empty; choose an empty or new directory")
+        if not force:
+            raise DemoError(f"{target} already holds a workspace; pass --force to recreate it")
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    from console.cluster.sim import SimCluster
+
+    # 1. Git: bare origin + working clone, two commits.
+    say("creating the fleet Git repository")
+    bare = target / "git" / "fleet.git"
+    git.Repo.init(bare, bare=True, initial_branch="main")
+    repo_url = bare.as_uri()
+    work = git.Repo.init(target / "fleet", initial_branch="main")
+    work.create_remote("origin", repo_url)
+    _copy_tree(Path(str(CONTENT / "repo")), target / "fleet", repo_url)
+    sha1 = _commit_all(work, "Initial fleet", AUTHOR)
+    work.git.push("origin", "main")
+
+    # 2. Workspace file and sim clusters.
+    (target / WORKSPACE_FILE).write_text(
+        (CONTENT / "trueup.yaml").read_text().replace("__REPO_URL__", repo_url)
+    )
+    ws = load(target)
+    say("creating sim clusters: " + ", ".join(ws.clusters))
+    for cfg in ws.clusters.values():
+        path = ws.sim_path(cfg.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sim = SimCluster.create_db(path, cfg.name, cfg.server)
+        if cfg.unpullable_images:
+            sim.set_meta("unpullable_images", list(cfg.unpullable_images))
+    control = ws.control()
+    store = AppStore(control)
+    store.install()
+
+    # 3. Deploy commit 1: the root app, its inventory (projects + apps), then every app.
+    say("deploying the fleet from commit " + sha1[:7])
+    gitc = GitCache(ws.cache_dir / "git", allow_file_urls=True)
+    root_doc = yamlsafe.load_one(
+        (target / "fleet" / "bootstrap" / "cluster-root.yaml").read_bytes(), "cluster-root.yaml"
+    )
+    root = model.map_argo_api_version(root_doc)
+    control.apply(root, field_manager=BOOTSTRAP_MANAGER)
+    _apply_all([_render_app(ws, gitc, root, sha1)])
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store.write_status(root["metadata"]["name"], _synced_status(root, sha1, when))
+    apps = [a for a in store.list_apps() if a["metadata"]["name"] != root["metadata"]["name"]]
+    _apply_all([_render_app(ws, gitc, app, sha1) for app in apps])
+    for app in apps:
+        store.write_status(app["metadata"]["name"], _synced_status(app, sha1, when))
+
+    # 4. Let the clusters settle (rollouts finish; the unpullable image passes its progress deadline).
+    _settle(ws, 15 * 60)
+
+    # 5. Git moves one commit ahead (payments-api prod-us digest, prod-eu config).
+    _copy_tree(Path(str(CONTENT / "commit-ahead")), target / "fleet", repo_url)
+    _commit_all(work, "payments-api: roll out new image digest to prod-us; prod-eu config change", AUTHOR)
+    work.git.push("origin", "main")
+
+    # 6. A live edit on identity-api-prod-us by `kubectl edit` (drift, selfHeal off).
+    say("staging incidents")
+    _live_edit_identity(ws)
+    _settle(ws, 5 * 60)  # the edit's rollout finishes: drifted but healthy
+    return ws
+
+
+def _settle(ws: Workspace, seconds: float) -> None:
+    """Advance every sim cluster's clock so its controllers catch up."""
+    for cfg in ws.clusters.values():
+        cluster = ws.open_cluster(cfg.name)
+        clock = getattr(cluster, "clock", None)
+        if clock is not None:
+            clock.advance(seconds)
+        tick = getattr(cluster, "tick", None)
+        if callable(tick):
+            tick()
+
+
+def _live_edit_identity(ws: Workspace) -> None:
+    cluster: Cluster = ws.open_cluster("prod-us")
+    dep = cluster.get("apps/v1", "Deployment", "identity", "identity-api")
+    containers = dep["spec"]["template"]["spec"]["containers"]
+    env = containers[0].get("env") or []
+    for e in env:
+        if e.get("name") == "LOG_LEVEL":
+            e["value"] = "debug"
+            break
+    else:
+        env.append({"name": "LOG_LEVEL", "value": "debug"})
+    containers[0]["env"] = env
+    cluster.update(dep, field_manager="kubectl-edit")

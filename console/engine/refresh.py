@@ -1,0 +1,98 @@
+"""One refresh cycle: compare the selected Applications and write their status.
+
+Shared by `trueup refresh`, the console and (later) the controller loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from console.cluster.api import NotFound, Obj
+from console.engine.appstore import AppStore
+from console.engine.compare import CompareContext, Comparison, compare_app, status_fingerprint, status_of
+from console.engine.workspace import Workspace
+
+
+class UnknownApplication(LookupError):
+    pass
+
+
+@dataclass
+class RefreshReport:
+    comparisons: list[Comparison] = field(default_factory=list)
+    seconds: float = 0.0
+    written: int = 0
+
+
+def select_apps(apps: Sequence[Obj], names: Sequence[str] | None) -> list[Obj]:
+    if not names:
+        return list(apps)
+    by_name = {a["metadata"]["name"]: a for a in apps}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise UnknownApplication(
+            f"application{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} not found "
+            f"(see `trueup app list`)"
+        )
+    return [by_name[n] for n in names]
+
+
+def new_context(ws: Workspace, store: AppStore, *, hard: bool = False) -> CompareContext:
+    projects = {p["metadata"]["name"]: p for p in store.list_projects()}
+    ctx = CompareContext.create(ws, projects)
+    ctx.git.begin_cycle()
+    if hard:
+        ctx.manifests = None  # regenerate every manifest; the cache is refilled by the next normal refresh
+    return ctx
+
+
+def refresh(
+    ws: Workspace,
+    names: Sequence[str] | None = None,
+    *,
+    hard: bool = False,
+    write: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RefreshReport:
+    started = time.perf_counter()
+    store = AppStore(ws.control())
+    apps = select_apps(store.list_apps(), names)
+    ctx = new_context(ws, store, hard=hard)
+    report = RefreshReport()
+    for i, app in enumerate(apps):
+        cmp = compare_app(ctx, app)
+        report.comparisons.append(cmp)
+        if write:
+            prev = app.get("status") or {}
+            status = status_of(cmp, prev)
+            if status_fingerprint(status) != status_fingerprint(prev) or _stale(prev):
+                try:
+                    store.write_status(cmp.name, status)
+                    report.written += 1
+                except NotFound:
+                    pass  # deleted while we compared it
+        if progress:
+            progress(i + 1, len(apps), cmp.name)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _stale(prev: Obj, max_age: float = 60.0) -> bool:
+    """reconciledAt is rewritten at most once a minute when nothing else changed (saves writes)."""
+    from console.engine.compare import _parse_time
+
+    ts = _parse_time(prev.get("reconciledAt", ""))
+    return ts is None or (time.time() - ts.timestamp()) > max_age
+
+
+def compare_one(ws: Workspace, name: str, *, revision: str | None = None) -> Comparison:
+    """Compare without writing (for `app diff`, `app get -o tree`, `app manifests`)."""
+    store = AppStore(ws.control())
+    try:
+        app = store.get_app(name)
+    except NotFound:
+        raise UnknownApplication(f"application {name!r} not found (see `trueup app list`)") from None
+    ctx = new_context(ws, store)
+    return compare_app(ctx, app, revision_override=revision)

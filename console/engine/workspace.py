@@ -1,0 +1,206 @@
+"""The workspace: `trueup.yaml` (clusters, settings, users, RBAC) plus `.trueup/` state.
+
+Commands find it through `-w DIR`, `$TRUEUP_WORKSPACE`, or the current directory and its parents.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.cluster.api import Cluster
+from console.engine import yamlsafe
+
+WORKSPACE_FILE = "trueup.yaml"
+STATE_DIR = ".trueup"
+
+
+class WorkspaceError(Exception):
+    """The workspace is missing or invalid; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    name: str
+    server: str
+    type: str = "sim"  # sim | kube
+    context: str = ""
+    kubeconfig: str = ""
+    unpullable_images: tuple[str, ...] = ()
+
+
+@dataclass
+class Settings:
+    tracking_annotation: str = "trueup.dev/tracking-id"
+    repo_error_grace_period: float = 180.0
+    resource_customizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ignore_resource_status_field: str = "all"
+    allow_file_urls: bool = False
+    sensitive_annotations: tuple[str, ...] = ()
+
+
+@dataclass
+class Workspace:
+    root: Path
+    control_cluster: str
+    clusters: dict[str, ClusterConfig]
+    settings: Settings
+    users: dict[str, Any] = field(default_factory=dict)
+    rbac: dict[str, Any] = field(default_factory=dict)
+    inventory_roots: list[str] = field(default_factory=list)
+    _open: dict[str, Cluster] = field(default_factory=dict, repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.state_dir / "cache"
+
+    def cluster_config(self, name: str) -> ClusterConfig:
+        try:
+            return self.clusters[name]
+        except KeyError:
+            raise WorkspaceError(
+                f'cluster "{name}" is not defined in {self.root / WORKSPACE_FILE} '
+                f"(known: {', '.join(sorted(self.clusters))})"
+            ) from None
+
+    def cluster_for_destination(self, server: str, name: str) -> ClusterConfig | None:
+        """Argo resolves `destination.name` to a cluster, else matches `destination.server`."""
+        if name:
+            return self.clusters.get(name)
+        for cfg in self.clusters.values():
+            if cfg.server.rstrip("/") == server.rstrip("/"):
+                return cfg
+        return None
+
+    def server_by_name(self) -> dict[str, str]:
+        return {c.name: c.server for c in self.clusters.values()}
+
+    def sim_path(self, name: str) -> Path:
+        return self.state_dir / "clusters" / f"{name}.db"
+
+    def open_cluster(self, name: str) -> Cluster:
+        if name in self._open:
+            return self._open[name]
+        cfg = self.cluster_config(name)
+        cluster: Cluster
+        if cfg.type == "sim":
+            from console.cluster.sim import SimCluster
+
+            path = self.sim_path(name)
+            if not path.exists():
+                raise WorkspaceError(
+                    f'sim cluster "{name}" has no state at {path}; run `trueup demo init` or recreate the workspace'
+                )
+            cluster = SimCluster(path, name, cfg.server)
+        elif cfg.type == "kube":
+            raise WorkspaceError(
+                f'cluster "{name}" is of type kube; the Kubernetes backend is not part of this build yet'
+            )
+        else:
+            raise WorkspaceError(f'cluster "{name}": unknown type "{cfg.type}" (expected sim or kube)')
+        self._open[name] = cluster
+        return cluster
+
+    def control(self) -> Cluster:
+        return self.open_cluster(self.control_cluster)
+
+
+def current_user() -> str:
+    user = os.environ.get("TRUEUP_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
+
+
+def find_root(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / WORKSPACE_FILE).is_file():
+            raise WorkspaceError(
+                f"{root} is not a trueup workspace (no {WORKSPACE_FILE}); run `trueup demo init {root}`"
+            )
+        return root
+    env = os.environ.get("TRUEUP_WORKSPACE")
+    if env:
+        return find_root(env)
+    here = Path.cwd().resolve()
+    for d in (here, *here.parents):
+        if (d / WORKSPACE_FILE).is_file():
+            return d
+    raise WorkspaceError(
+        f"no {WORKSPACE_FILE} in {here} or its parents; pass -w DIR, set TRUEUP_WORKSPACE, "
+        "or create one with `trueup demo init DIR`"
+    )
+
+
+def _req(d: dict[str, Any], key: str, where: str, typ: type) -> Any:
+    if key not in d:
+        raise WorkspaceError(f"{where}: missing required field {key!r}")
+    if not isinstance(d[key], typ):
+        raise WorkspaceError(f"{where}.{key}: expected {typ.__name__}, got {type(d[key]).__name__}")
+    return d[key]
+
+
+def load(root: Path) -> Workspace:
+    path = root / WORKSPACE_FILE
+    try:
+        doc = yamlsafe.load_one(path.read_bytes(), str(path))
+    except yamlsafe.ManifestError as exc:
+        raise WorkspaceError(str(exc)) from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "Workspace":
+        raise WorkspaceError(f"{path}: expected `kind: Workspace`")
+    clusters: dict[str, ClusterConfig] = {}
+    for i, c in enumerate(_req(doc, "clusters", str(path), list)):
+        where = f"{path}: clusters[{i}]"
+        if not isinstance(c, dict):
+            raise WorkspaceError(f"{where}: expected a mapping")
+        name = _req(c, "name", where, str)
+        if name in clusters:
+            raise WorkspaceError(f"{where}: duplicate cluster name {name!r}")
+        clusters[name] = ClusterConfig(
+            name=name,
+            server=_req(c, "server", where, str),
+            type=str(c.get("type", "sim")),
+            context=str(c.get("context", "")),
+            kubeconfig=str(c.get("kubeconfig", "")),
+            unpullable_images=tuple(c.get("unpullableImages") or ()),
+        )
+    control = _req(doc, "controlCluster", str(path), str)
+    if control not in clusters:
+        raise WorkspaceError(f"{path}: controlCluster {control!r} is not one of the clusters")
+    s = doc.get("settings") or {}
+    repos = doc.get("repositories") or {}
+    settings = Settings(
+        tracking_annotation=str(s.get("trackingAnnotation", Settings.tracking_annotation)),
+        repo_error_grace_period=float(s.get("repoErrorGracePeriodSeconds", 180)),
+        resource_customizations=dict(s.get("resourceCustomizations") or {}),
+        ignore_resource_status_field=str(s.get("ignoreResourceStatusField", "all")),
+        allow_file_urls=bool(repos.get("allowFileURLs", False)),
+        sensitive_annotations=tuple(s.get("sensitiveMaskAnnotations") or ()),
+    )
+    inv = doc.get("inventory") or {}
+    return Workspace(
+        root=root,
+        control_cluster=control,
+        clusters=clusters,
+        settings=settings,
+        users=dict(doc.get("users") or {}),
+        rbac=dict(doc.get("rbac") or {}),
+        inventory_roots=list(inv.get("roots") or []),
+    )
+
+
+def open_workspace(explicit: str | os.PathLike[str] | None = None) -> Workspace:
+    return load(find_root(explicit))
