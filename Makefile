@@ -30,9 +30,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Real binaries the tests run (helm now; the control plane comes with the real-cluster suite).
+# Real binaries the tests run: helm and the control plane (etcd, kube-apiserver, kcm, scheduler, kwok).
 tools:
-	@bash scripts/build-tools.sh helm >/dev/null
+	@bash scripts/build-tools.sh all >/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python bench/refresh.py
