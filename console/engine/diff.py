@@ -325,8 +325,18 @@ def _merge_keyed(
 
 
 def own_fields(live: Obj, manager: str) -> dict[str, Any] | None:
-    """The FieldsV1 tree `manager` owns in `live` (several entries are united)."""
-    trees = [e["fieldsV1"] for e in managed_fields(live) if e.get("manager") == manager]
+    """The FieldsV1 tree `manager` applied in `live` (several entries are united).
+
+    Only server-side *Apply* entries count: an Apply set is exactly the applied configuration, so a
+    field in it that Git no longer has was really removed from Git. An *Update* entry (create, PUT,
+    client-side apply) also owns every field the server defaulted, so it cannot tell "removed from
+    Git" from "defaulted by the apiserver" and is ignored here.
+    """
+    trees = [
+        e["fieldsV1"]
+        for e in managed_fields(live)
+        if e.get("manager") == manager and e.get("operation", "Apply") == "Apply" and not e.get("subresource")
+    ]
     if not trees:
         return None
     if len(trees) == 1:

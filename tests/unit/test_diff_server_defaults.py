@@ -42,3 +42,36 @@ def test_extra_element_in_atomic_list_is_drift() -> None:
     live = _live()
     live["spec"]["ingress"].append({"ports": [{"port": "debug", "protocol": "TCP"}]})
     assert diff_resource(DESIRED, live).modified
+
+
+def _sim(tmp_path):  # type: ignore[no-untyped-def]
+    from console.cluster.sim import SimCluster
+
+    return SimCluster(tmp_path / "c.db", "c", "https://c.sim.invalid")
+
+
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "svc", "namespace": "default"},
+    "spec": {"selector": {"app": "a"}, "ports": [{"port": 80, "targetPort": 8080}]},
+}
+
+
+def test_object_created_by_our_manager_with_update_is_not_drift(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """create/PUT make our manager own the defaulted fields too; they are not 'removed from Git'."""
+    live = _sim(tmp_path).create(copy.deepcopy(SERVICE), field_manager="trueup")
+    assert live["spec"]["sessionAffinity"] == "None"
+    assert not diff_resource(SERVICE, live).modified
+
+
+def test_field_removed_from_git_after_server_side_apply_is_drift(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    applied = copy.deepcopy(SERVICE)
+    applied["spec"]["externalTrafficPolicy"] = "Local"
+    applied["spec"]["type"] = "NodePort"
+    live = _sim(tmp_path).apply(applied, field_manager="trueup")
+    desired = copy.deepcopy(applied)
+    del desired["spec"]["externalTrafficPolicy"]
+    d = diff_resource(desired, live)
+    assert d.modified and "/spec/externalTrafficPolicy" in d.changed_paths
+    assert not diff_resource(applied, live).modified
