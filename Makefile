@@ -39,3 +39,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py

@@ -8,7 +8,6 @@ event, ownerReference index, controller queue).
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import logging
@@ -40,6 +39,7 @@ from console.cluster.sim.discovery import (
     no_kind_match,
     storage_info,
 )
+from console.cluster.sim.fastcopy import fast_copy
 from console.cluster.sim.patch import json_patch, merge_patch, strategic_merge_patch
 from console.cluster.sim.store import Key, Store
 from console.cluster.sim.validation import validate
@@ -392,7 +392,7 @@ class Core:
     ) -> Obj:
         info = self.info(api_version, kind)
         key, old = self._load_for_write(info, namespace, name)
-        current = conv.convert(copy.deepcopy(old), api_version)
+        current = conv.convert(fast_copy(old), api_version)
         if patch_type == "merge":
             patched = merge_patch(current, body)
         elif patch_type == "json":
@@ -430,18 +430,18 @@ class Core:
         if subresource == "status":
             if not sinfo.status_subresource:
                 raise NotFound(f'{info.qualified_resource} "{old["metadata"]["name"]}" not found')
-            new = copy.deepcopy(old)
-            new["status"] = copy.deepcopy(obj.get("status") or {})
+            new = fast_copy(old)
+            new["status"] = fast_copy(obj.get("status") or {})
             return new
         if subresource == "scale":
             if "scale" not in sinfo.resource.subresources:
                 raise NotFound(f'{info.qualified_resource} "{old["metadata"]["name"]}" not found')
-            new = copy.deepcopy(old)
+            new = fast_copy(old)
             new.setdefault("spec", {})["replicas"] = (obj.get("spec") or {}).get("replicas")
             return new
         if subresource:
             raise BadRequest(f"subresource {subresource!r} does not accept writes in the sim")
-        new = copy.deepcopy(obj)
+        new = fast_copy(obj)
         md = new.setdefault("metadata", {})
         omd = old.get("metadata") or {}
         for k in (*_SYSTEM_META, "name", "namespace"):
@@ -453,7 +453,7 @@ class Core:
             md["__keep_managed__"] = True
         if sinfo.status_subresource:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = fast_copy(old["status"])
             else:
                 new.pop("status", None)
         if sinfo.kind == "Namespace":
@@ -562,7 +562,7 @@ class Core:
         if rv and str(rv) != (old.get("metadata") or {}).get("resourceVersion"):
             raise self._conflict(info, name)
         config = self._to_storage(config, info)
-        live = copy.deepcopy(old)
+        live = fast_copy(old)
         entries = mf.decode((live.get("metadata") or {}).pop("managedFields", None))
         cfg_body = {k: v for k, v in config.items() if k not in ("apiVersion", "kind")}
         cfg_md = {
@@ -629,7 +629,7 @@ class Core:
             finalizers.append("foregroundDeletion")
         is_ns = sinfo.kind == "Namespace" and not sinfo.group
         if finalizers or is_ns or omd.get("deletionTimestamp"):
-            new = copy.deepcopy(old)
+            new = fast_copy(old)
             md = new["metadata"]
             if not md.get("deletionTimestamp"):
                 md["deletionTimestamp"] = self.now_str()
@@ -690,7 +690,7 @@ class Core:
 
     def _remove(self, info: KindInfo, key: Key, obj: Obj) -> None:
         rv = self.store.next_rv()
-        obj = copy.deepcopy(obj)
+        obj = fast_copy(obj)
         obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
         self.store.remove(key)
         self.store.add_event(rv, "DELETED", key, json.dumps(obj, separators=(",", ":")))
@@ -753,7 +753,7 @@ class Core:
         """Controller write (storage-version object): create, update or status update."""
         if create:
             return self.create(obj, field_manager=manager)
-        clean_obj = copy.deepcopy(obj)
+        clean_obj = fast_copy(obj)
         clean_obj.setdefault("metadata", {}).pop("resourceVersion", None)
         return self.update(clean_obj, field_manager=manager, subresource=subresource)
 
@@ -766,7 +766,7 @@ class Core:
         old = self.store.get(key)
         if old is None:
             raise NotFound(f'{info.qualified_resource} "{md.get("name")}" not found')
-        new = copy.deepcopy(obj)
+        new = fast_copy(obj)
         nmd = new.setdefault("metadata", {})
         if nmd.get("deletionTimestamp") and not nmd.get("finalizers") and not self._ns_finalizers(info, new):
             self._remove(info, key, new)

@@ -11,13 +11,12 @@ dependent points at an owner that does not exist).
 
 from __future__ import annotations
 
-import copy
-
 from console.cluster.sim.core import Core, owner_refs
+from console.cluster.sim.fastcopy import fast_copy
 
 
 def _without_ref(obj: dict, uid: str) -> dict:
-    new = copy.deepcopy(obj)
+    new = fast_copy(obj)
     md = new["metadata"]
     refs = [r for r in md.get("ownerReferences") or [] if r.get("uid") != uid]
     if refs:
@@ -28,7 +27,7 @@ def _without_ref(obj: dict, uid: str) -> dict:
 
 
 def _drop_finalizer(core: Core, obj: dict, finalizer: str) -> None:
-    new = copy.deepcopy(obj)
+    new = fast_copy(obj)
     md = new["metadata"]
     fins = [f for f in md.get("finalizers") or [] if f != finalizer]
     if fins:

@@ -13,7 +13,6 @@ Apply: the applier's set is exactly ToFieldSet(config).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from console.cluster.api import Conflict, StatusCause
 from console.cluster.schema import SET_LISTS, item_key, list_map_keys
 from console.cluster.sim.discovery import KindInfo
+from console.cluster.sim.fastcopy import fast_copy
 
 PathT = tuple[str, ...]
 FieldSet = set[PathT]
@@ -442,27 +442,27 @@ def ssa_merge(live: Any, config: Any, kind: str, fpath: PathT = ()) -> Any:
     if isinstance(live, dict) and isinstance(config, dict) and not _atomic_map(fpath):
         out = dict(live)
         for k, v in config.items():
-            out[k] = ssa_merge(live[k], v, kind, (*fpath, k)) if k in live else copy.deepcopy(v)
+            out[k] = ssa_merge(live[k], v, kind, (*fpath, k)) if k in live else fast_copy(v)
         return out
     if isinstance(live, list) and isinstance(config, list):
         mode, keys = _list_kind(kind, fpath, live + config)
         if mode == "set":
             seen = [_jkey(i) for i in live]
-            return list(live) + [copy.deepcopy(i) for i in config if _jkey(i) not in seen]
+            return list(live) + [fast_copy(i) for i in config if _jkey(i) not in seen]
         if mode == "map":
             cfg = {_item_element(i, keys): i for i in config}
             out_list = []
             for item in live:
                 el = _item_element(item, keys)
                 out_list.append(ssa_merge(item, cfg.pop(el), kind, fpath) if el in cfg else item)
-            out_list.extend(copy.deepcopy(i) for i in config if _item_element(i, keys) in cfg)
+            out_list.extend(fast_copy(i) for i in config if _item_element(i, keys) in cfg)
             return out_list
-    return copy.deepcopy(config)
+    return fast_copy(config)
 
 
 def prune(obj: Obj, remove: FieldSet, owned: FieldSet, kind: str) -> Obj:
     """Drop fields the applier no longer applies and nobody else owns; then drop maps left empty."""
-    obj = copy.deepcopy(obj)
+    obj = fast_copy(obj)
     owned_prefixes = {p[:i] for p in owned for i in range(1, len(p) + 1)}
     for p in sorted(remove, key=len, reverse=True):
         if p in owned_prefixes and p not in owned:

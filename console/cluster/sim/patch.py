@@ -9,18 +9,18 @@ by item; `metadata.finalizers` merges as a set; other lists are replaced. Direct
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from console.cluster.api import Invalid
 from console.cluster.schema import SET_LISTS, item_key, list_map_keys
+from console.cluster.sim.fastcopy import fast_copy
 
 PathT = tuple[str, ...]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return fast_copy(patch)
     out = dict(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
@@ -97,21 +97,21 @@ def _remove(doc: Any, path: str) -> Any:
 
 
 def json_patch(doc: Any, ops: list[dict[str, Any]]) -> Any:
-    doc = copy.deepcopy(doc)
+    doc = fast_copy(doc)
     if not isinstance(ops, list):
         raise Invalid("json patch must be a list of operations")
     for op in ops:
         kind, path = op.get("op"), op.get("path", "")
         if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+            doc = _add(doc, path, fast_copy(op.get("value")))
         elif kind == "remove":
             doc = _remove(doc, path)
         elif kind == "replace":
             _get(doc, path)
             doc = _remove(doc, path) if path else doc
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+            doc = _add(doc, path, fast_copy(op.get("value")))
         elif kind in ("move", "copy"):
-            value = copy.deepcopy(_get(doc, op.get("from", "")))
+            value = fast_copy(_get(doc, op.get("from", "")))
             if kind == "move":
                 doc = _remove(doc, op.get("from", ""))
             doc = _add(doc, path, value)
@@ -128,10 +128,10 @@ def json_patch(doc: Any, ops: list[dict[str, Any]]) -> Any:
 
 def strategic_merge_patch(target: Any, patch: Any, kind: str, fpath: PathT = ()) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return fast_copy(patch)
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: fast_copy(v) for k, v in patch.items() if k != "$patch"}
     if directive == "delete":
         return None
     out = dict(target) if isinstance(target, dict) else {}
@@ -166,13 +166,13 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str, fpath: PathT = ())
 
 def _merge_list(cur: list[Any], patch: list[Any], kind: str, fpath: PathT) -> list[Any]:
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
-        return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+        return [fast_copy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
     if fpath and fpath[-1] in SET_LISTS:
-        return list(cur) + [copy.deepcopy(i) for i in patch if i not in cur]
+        return list(cur) + [fast_copy(i) for i in patch if i not in cur]
     keys = list_map_keys(kind, fpath)
     if not keys or not all(isinstance(i, dict) for i in patch):
-        return [copy.deepcopy(i) for i in patch]
-    out = [copy.deepcopy(i) for i in cur]
+        return [fast_copy(i) for i in patch]
+    out = [fast_copy(i) for i in cur]
     for item in patch:
         k = item_key(item, keys)
         idx = next((n for n, c in enumerate(out) if isinstance(c, dict) and item_key(c, keys) == k), None)
