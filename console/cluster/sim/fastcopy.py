@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 def fast_copy(obj: T) -> T:
     try:
-        return marshal.loads(marshal.dumps(obj))  # type: ignore[no-any-return]
+        return marshal.loads(marshal.dumps(obj))  # type: ignore[arg-type]
     except ValueError:
         return copy.deepcopy(obj)
 
