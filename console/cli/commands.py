@@ -31,6 +31,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if cmd == "console":
         return cmd_console(args)
     ws = open_workspace(args.workspace)
+    if cmd == "install":
+        return cmd_install(ws, args)
     if cmd == "refresh":
         return cmd_refresh(ws, args)
     if cmd == "app":
@@ -77,6 +79,13 @@ def cmd_console(args: argparse.Namespace) -> int:
     from console.tui.app import run_console
 
     return run_console(open_workspace(args.workspace))
+
+
+def cmd_install(ws: Workspace, args: argparse.Namespace) -> int:
+    """Idempotent: server-side applies the CRDs and the namespace with field manager `trueup`."""
+    AppStore(ws.control()).install()
+    print(f"installed trueup.dev CRDs and namespace trueup in cluster {ws.control_cluster}")
+    return 0
 
 
 # ---------------------------------------------------------------- refresh

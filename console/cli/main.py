@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_init.add_argument("--force", action="store_true", help="replace an existing demo workspace in DIR")
 
     sub.add_parser("console", help="open the console on the current workspace")
+    sub.add_parser("install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster")
 
     ref = sub.add_parser("refresh", help="compare applications with Git and the clusters; write their status")
     ref.add_argument("apps", nargs="*", metavar="APP")

@@ -100,9 +100,12 @@ class Workspace:
                 )
             cluster = SimCluster(path, name, cfg.server)
         elif cfg.type == "kube":
-            raise WorkspaceError(
-                f'cluster "{name}" is of type kube; the Kubernetes backend is not part of this build yet'
-            )
+            from console.cluster.kube import KubeCluster
+
+            kubeconfig = cfg.kubeconfig or os.environ.get("KUBECONFIG") or None
+            if kubeconfig:
+                kubeconfig = str((self.root / Path(kubeconfig).expanduser()).resolve())
+            cluster = KubeCluster(name, kubeconfig=kubeconfig, context=cfg.context or None, server=cfg.server or None)
         else:
             raise WorkspaceError(f'cluster "{name}": unknown type "{cfg.type}" (expected sim or kube)')
         self._open[name] = cluster
@@ -143,6 +146,20 @@ def find_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
+def kubeconfig_server(kubeconfig: str, context: str) -> str:
+    """The API server URL a kubeconfig context points at ("" when it cannot be read)."""
+    try:
+        doc = yamlsafe.load_one(Path(kubeconfig).expanduser().read_bytes(), kubeconfig)
+    except (OSError, yamlsafe.ManifestError):
+        return ""
+    if not isinstance(doc, dict):
+        return ""
+    ctx_name = context or doc.get("current-context") or ""
+    ctx = next((c.get("context") or {} for c in doc.get("contexts") or [] if c.get("name") == ctx_name), {})
+    cl = next((c.get("cluster") or {} for c in doc.get("clusters") or [] if c.get("name") == ctx.get("cluster")), {})
+    return str(cl.get("server") or "")
+
+
 def _req(d: dict[str, Any], key: str, where: str, typ: type) -> Any:
     if key not in d:
         raise WorkspaceError(f"{where}: missing required field {key!r}")
@@ -169,14 +186,26 @@ def load(root: Path) -> Workspace:
         name = _req(c, "name", where, str)
         if name in clusters:
             raise WorkspaceError(f"{where}: duplicate cluster name {name!r}")
+        ctype = str(c.get("type", "sim"))
         clusters[name] = ClusterConfig(
             name=name,
-            server=_req(c, "server", where, str),
-            type=str(c.get("type", "sim")),
+            server=_req(c, "server", where, str) if ctype == "sim" or "server" in c else "",
+            type=ctype,
             context=str(c.get("context", "")),
             kubeconfig=str(c.get("kubeconfig", "")),
             unpullable_images=tuple(c.get("unpullableImages") or ()),
         )
+    for name, cfg in list(clusters.items()):
+        if cfg.type == "kube" and not cfg.server:
+            kc = cfg.kubeconfig or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube" / "config")
+            kc = str((root / Path(kc).expanduser()).resolve())
+            server = kubeconfig_server(kc, cfg.context)
+            if not server:
+                raise WorkspaceError(
+                    f"{path}: cluster {name!r}: no `server` given and none found in kubeconfig {kc}"
+                    + (f" context {cfg.context!r}" if cfg.context else "")
+                )
+            clusters[name] = ClusterConfig(**{**cfg.__dict__, "server": server})
     control = _req(doc, "controlCluster", str(path), str)
     if control not in clusters:
         raise WorkspaceError(f"{path}: controlCluster {control!r} is not one of the clusters")
