@@ -41,6 +41,12 @@ def dispatch(args: argparse.Namespace) -> int:
             "get": cmd_app_get,
             "diff": cmd_app_diff,
             "manifests": cmd_app_manifests,
+            "sync": cmd_app_sync,
+            "wait": cmd_app_wait,
+            "terminate-op": cmd_app_terminate_op,
+            "history": cmd_app_history,
+            "rollback": cmd_app_rollback,
+            "delete": cmd_app_delete,
         }[args.app_command](ws, args)
     if cmd == "project":
         return {"list": cmd_project_list, "get": cmd_project_get}[args.project_command](ws, args)
@@ -53,8 +59,11 @@ def dispatch(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from console.demo.bootstrap import DemoError, init_demo
 
-    if args.demo_command == "init":
-        target = Path(args.init_dir).expanduser().resolve()
+    words = list(args.demo_args)
+    if words and words[0] == "init":
+        if len(words) != 2:
+            raise CommandError("usage: trueup demo init DIR")
+        target = Path(words[1]).expanduser().resolve()
         try:
             init_demo(target, force=args.force, progress=lambda m: print(m, file=sys.stderr))
         except DemoError as exc:
@@ -62,14 +71,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo workspace ready: {target}")
         print(f"next: cd {target} && trueup refresh && trueup app list")
         return 0
-    target = Path(args.dir).expanduser().resolve() if args.dir else DEFAULT_DEMO_DIR
+    if len(words) > 1:
+        raise CommandError("usage: trueup demo [DIR] | trueup demo init DIR")
+    target = Path(words[0]).expanduser().resolve() if words else DEFAULT_DEMO_DIR
     if not (target / "trueup.yaml").exists():
         try:
             init_demo(target, progress=lambda m: print(m, file=sys.stderr))
         except DemoError as exc:
             raise CommandError(str(exc)) from None
-        ws = open_workspace(target)
-        refresh(ws)
+        refresh(open_workspace(target))
     from console.tui.app import run_console
 
     return run_console(open_workspace(target))
@@ -378,4 +388,279 @@ def cmd_project_get(ws: Workspace, args: argparse.Namespace) -> int:
         emit_json(proj)
     else:
         emit_yaml(proj)
+    return 0
+
+
+# ---------------------------------------------------------------- operations (sync, wait, history, delete)
+
+
+def _holder() -> str:
+    import os
+    import socket
+
+    return f"cli-{socket.gethostname()}-{os.getpid()}"
+
+
+def _initiated_by() -> dict[str, Any]:
+    from console.engine.workspace import current_user
+
+    return {"username": current_user(), "automated": False}
+
+
+def _parse_resource(spec: str) -> dict[str, str]:
+    """argocd's `GROUP:KIND:NAME` or `GROUP:KIND:NAMESPACE/NAME` (group empty for core kinds)."""
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise CommandError(
+            f"--resource {spec!r}: expected GROUP:KIND:NAMESPACE/NAME or GROUP:KIND:NAME "
+            "(e.g. apps:Deployment:payments/payments-api, :ConfigMap:payments/app-config)"
+        )
+    group, kind, rest = parts
+    namespace, _, name = rest.rpartition("/")
+    if not name:
+        raise CommandError(f"--resource {spec!r}: the resource name is empty")
+    return {"group": group, "kind": kind, "namespace": namespace, "name": name}
+
+
+def _result_rows(app: Obj) -> list[list[str]]:
+    state = (app.get("status") or {}).get("operationState") or {}
+    when = state.get("finishedAt") or state.get("startedAt") or ""
+    health = {
+        (r.get("group", ""), r.get("kind", ""), r.get("namespace", ""), r.get("name", "")): (
+            r.get("health") or {}
+        ).get("status", "")
+        for r in (app.get("status") or {}).get("resources") or []
+    }
+    rows = []
+    for r in (state.get("syncResult") or {}).get("resources") or []:
+        key = (r.get("group", ""), r.get("kind", ""), r.get("namespace", ""), r.get("name", ""))
+        rows.append(
+            [
+                when,
+                r.get("group", ""),
+                r.get("kind", ""),
+                r.get("namespace", ""),
+                r.get("name", ""),
+                r.get("status", ""),
+                health.get(key, "") if not r.get("hookType") else "",
+                r.get("hookType", ""),
+                one_line(r.get("message", ""), 100),
+            ]
+        )
+    return rows
+
+
+def _print_operation(app: Obj, output: str | None) -> int:
+    state = (app.get("status") or {}).get("operationState") or {}
+    phase = state.get("phase", "")
+    if output == "json":
+        emit_json(
+            {
+                "name": app["metadata"]["name"],
+                "operationState": state,
+                "sync": (app.get("status") or {}).get("sync") or {},
+                "health": (app.get("status") or {}).get("health") or {},
+            }
+        )
+    else:
+        rows = _result_rows(app)
+        if rows:
+            table(
+                ["TIMESTAMP", "GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE"],
+                rows,
+            )
+            print()
+        sr = state.get("syncResult") or {}
+        for k, v in (
+            ("Name", app["metadata"]["name"]),
+            ("Sync Revision", sr.get("revision", "")),
+            ("Phase", phase),
+            ("Start", state.get("startedAt", "")),
+            ("Finished", state.get("finishedAt", "")),
+            ("Message", state.get("message", "")),
+        ):
+            print(f"{k + ':':<15}{v}")
+    return 0 if phase == "Succeeded" else 1
+
+
+def _run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> int:
+    from console.engine.sync.executor import run_operation
+
+    quiet = getattr(args, "output", None) == "json"
+    last: list[str] = [""]
+
+    def progress(app: Obj) -> None:
+        state = (app.get("status") or {}).get("operationState") or {}
+        line = f"{state.get('phase', '')}: {state.get('message', '')}"
+        if line != last[0] and not quiet:
+            print(line, file=sys.stderr)
+            last[0] = line
+
+    app = run_operation(ws, name, holder=_holder(), timeout=args.timeout, progress=progress, poll=0.25)
+    return _print_operation(app, getattr(args, "output", None))
+
+
+def cmd_app_sync(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.sync import options as so
+    from console.engine.sync.operation import OperationInProgress, request_sync
+
+    _get_app(ws, args.app)
+    resources = [_parse_resource(r) for r in args.resource or []]
+    try:
+        request_sync(
+            AppStore(ws.control()),
+            args.app,
+            revision=args.revision,
+            prune=args.prune,
+            dry_run=args.dry_run,
+            force=args.force,
+            resources=resources or None,
+            initiated_by=_initiated_by(),
+        )
+    except OperationInProgress as exc:
+        raise CommandError(f"cannot sync {args.app}: {exc}", 4) from None
+    except so.UnsupportedSyncOption as exc:
+        raise CommandError(str(exc)) from None
+    if args.async_:
+        print(f"sync of {args.app} requested; follow it with `trueup app wait {args.app} --operation`")
+        return 0
+    return _run_to_completion(ws, args.app, args)
+
+
+def cmd_app_rollback(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.sync.history import MSG_AUTO_SYNC, RollbackRefused, rollback
+    from console.engine.sync.operation import OperationInProgress
+
+    _get_app(ws, args.app)
+    try:
+        rollback(
+            AppStore(ws.control()),
+            args.app,
+            args.id,
+            initiated_by=_initiated_by(),
+            dry_run=args.dry_run,
+            prune=args.prune,
+        )
+    except OperationInProgress as exc:
+        raise CommandError(f"cannot roll back {args.app}: {exc}", 4) from None
+    except RollbackRefused as exc:
+        raise CommandError(str(exc), 4 if str(exc) == MSG_AUTO_SYNC else 2) from None
+    if args.async_:
+        print(f"rollback of {args.app} to history id {args.id} requested")
+        return 0
+    return _run_to_completion(ws, args.app, args)
+
+
+def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.sync.operation import NoOperation, request_terminate
+
+    _get_app(ws, args.app)
+    try:
+        request_terminate(AppStore(ws.control()), args.app)
+    except NoOperation as exc:
+        raise CommandError(f"{exc} (application {args.app})") from None
+    print(f"Application '{args.app}' operation terminating")
+    return 0
+
+
+def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.sync.history import entries
+
+    history = entries(_get_app(ws, args.app))
+    if args.output == "json":
+        emit_json(history)
+        return 0
+    table(
+        ["ID", "DATE", "REVISION", "INITIATED BY"],
+        [
+            [
+                h.get("id", ""),
+                h.get("deployedAt", ""),
+                h.get("revision") or ",".join(h.get("revisions") or []),
+                (h.get("initiatedBy") or {}).get("username", "")
+                + (" (automated)" if (h.get("initiatedBy") or {}).get("automated") else ""),
+            ]
+            for h in reversed(history)
+        ],
+    )
+    return 0
+
+
+def _wait_reasons(app: Obj, want_sync: bool, want_health: bool, want_op: bool) -> list[str]:
+    from console.engine.sync.operation import is_in_progress
+
+    status = app.get("status") or {}
+    reasons = []
+    if want_sync and (status.get("sync") or {}).get("status") != "Synced":
+        reasons.append(f"sync status {(status.get('sync') or {}).get('status') or 'Unknown'}")
+    if want_health and (status.get("health") or {}).get("status") != "Healthy":
+        reasons.append(f"health {(status.get('health') or {}).get('status') or 'Unknown'}")
+    if want_op and is_in_progress(app):
+        reasons.append("operation in progress")
+    return reasons
+
+
+def cmd_app_wait(ws: Workspace, args: argparse.Namespace) -> int:
+    """Poll (refreshing) until the conditions hold. An operation in progress is driven from here
+    when no other executor holds its Lease, so waiting works without a running controller."""
+    import time
+
+    from console.engine.sync.executor import process_operation, tick_sim_clusters
+    from console.engine.sync.operation import is_in_progress
+
+    _get_app(ws, args.app)
+    want_sync, want_health, want_op = args.sync, args.health, args.operation
+    if not (want_sync or want_health or want_op):
+        want_sync = want_health = want_op = True
+    store = AppStore(ws.control())
+    deadline = time.monotonic() + args.timeout if args.timeout is not None else None
+    holder = _holder()
+    while True:
+        app = store.get_app(args.app)
+        if is_in_progress(app):
+            process_operation(ws, args.app, holder=holder)
+        else:
+            refresh(ws, [args.app])
+        app = store.get_app(args.app)
+        reasons = _wait_reasons(app, want_sync, want_health, want_op)
+        if not reasons:
+            status = app.get("status") or {}
+            print(
+                f"{args.app}: {(status.get('sync') or {}).get('status', '')}, "
+                f"{(status.get('health') or {}).get('status', '')}"
+            )
+            return 0
+        if deadline is not None and time.monotonic() > deadline:
+            raise CommandError(
+                f"timed out ({args.timeout:g}s) waiting for application {args.app}: still {', '.join(reasons)}",
+                1,
+            )
+        time.sleep(0.25)
+        tick_sim_clusters(ws, app)
+
+
+def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.sync.deletion import DeletionRefused, delete_app
+
+    _get_app(ws, args.app)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"refusing to delete application {args.app} without confirmation: pass --yes "
+                "or run interactively and type the application name"
+            )
+        typed = input(f"Delete application {args.app} (cascade: {args.cascade})? Type its name to confirm: ")
+        if typed.strip() != args.app:
+            raise CommandError(f"confirmation did not match {args.app!r}; nothing was deleted")
+
+    def progress(step: Any) -> None:
+        print(step.message, file=sys.stderr)
+
+    try:
+        delete_app(ws, args.app, cascade=args.cascade, timeout=args.timeout, progress=progress)
+    except DeletionRefused as exc:
+        raise CommandError(str(exc)) from None
+    except TimeoutError as exc:
+        raise CommandError(str(exc), 1) from None
+    print(f"application '{args.app}' deleted")
     return 0

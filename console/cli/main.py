@@ -40,15 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="create the demo workspace if missing and open the console")
-    demo_sub = demo.add_subparsers(dest="demo_command", metavar="SUBCOMMAND")
-    demo.add_argument("dir", nargs="?", default=None, help="demo workspace directory (default ~/trueup-demo)")
-    demo_init = demo_sub.add_parser("init", help="create the demo workspace only (no UI)")
-    demo_init.add_argument("init_dir", metavar="DIR")
-    demo_init.add_argument("--force", action="store_true", help="replace an existing demo workspace in DIR")
+    demo = sub.add_parser(
+        "demo",
+        help="create the demo workspace if missing and open the console",
+        description="`trueup demo [DIR]` creates the demo workspace in DIR (default ~/trueup-demo) if missing "
+        "and opens the console; `trueup demo init DIR` only creates it.",
+    )
+    demo.add_argument(
+        "demo_args", nargs="*", metavar="[init] DIR", help="`init DIR`, or a workspace directory"
+    )
+    demo.add_argument(
+        "--force", action="store_true", help="with init: replace an existing demo workspace in DIR"
+    )
 
     sub.add_parser("console", help="open the console on the current workspace")
-    sub.add_parser("install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster")
+    sub.add_parser(
+        "install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster"
+    )
 
     ref = sub.add_parser("refresh", help="compare applications with Git and the clusters; write their status")
     ref.add_argument("apps", nargs="*", metavar="APP")
@@ -73,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     man.add_argument("app", metavar="APP")
     man.add_argument("--source", choices=["git", "live"], default="git")
     man.add_argument("-o", "--output", **_fmt(["yaml", "json"], "yaml"))  # type: ignore[arg-type]
+    _add_operation_parsers(app_sub)
 
     proj = sub.add_parser("project", help="inspect projects")
     proj_sub = proj.add_subparsers(dest="project_command", metavar="SUBCOMMAND", required=True)
@@ -82,6 +91,58 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("name", metavar="NAME")
     pg.add_argument("-o", "--output", **_fmt(["json", "yaml"]))  # type: ignore[arg-type]
     return p
+
+
+def _timeout(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--timeout", type=float, metavar="S", help=f"{what} (seconds; default: no limit)")
+
+
+def _add_operation_parsers(app_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sync = app_sub.add_parser("sync", help="sync an application to Git (exit 0 ok, 1 failed, 4 in progress)")
+    sync.add_argument("app", metavar="APP")
+    sync.add_argument("--dry-run", action="store_true", help="server-side dry run; nothing is changed")
+    sync.add_argument("--prune", action="store_true", help="delete resources that are no longer in Git")
+    sync.add_argument(
+        "--force", action="store_true", help="delete and re-create resources that cannot be updated"
+    )
+    sync.add_argument("--revision", help="sync to this revision instead of targetRevision")
+    sync.add_argument(
+        "--resource",
+        action="append",
+        metavar="GROUP:KIND:NS/NAME",
+        help="selective sync (repeatable): hooks are skipped and no history is recorded",
+    )
+    sync.add_argument("--async", dest="async_", action="store_true", help="request the sync and return")
+    _timeout(sync, "terminate the operation after this long")
+    sync.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    wait = app_sub.add_parser(
+        "wait", help="wait until the application is synced/healthy/idle (exit 1 on timeout)"
+    )
+    wait.add_argument("app", metavar="APP")
+    wait.add_argument("--sync", action="store_true", help="wait for sync status Synced")
+    wait.add_argument("--health", action="store_true", help="wait for health Healthy")
+    wait.add_argument("--operation", action="store_true", help="wait for the running operation to finish")
+    _timeout(wait, "give up after this long")
+    term = app_sub.add_parser("terminate-op", help="terminate the running operation")
+    term.add_argument("app", metavar="APP")
+    hist = app_sub.add_parser("history", help="deployment history")
+    hist.add_argument("app", metavar="APP")
+    hist.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    rb = app_sub.add_parser(
+        "rollback", help="sync to a history entry (hooks skipped; refused with auto-sync on)"
+    )
+    rb.add_argument("app", metavar="APP")
+    rb.add_argument("id", type=int, metavar="ID")
+    rb.add_argument("--dry-run", action="store_true")
+    rb.add_argument("--prune", action="store_true")
+    rb.add_argument("--async", dest="async_", action="store_true", help="request the rollback and return")
+    _timeout(rb, "terminate the operation after this long")
+    rb.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    dele = app_sub.add_parser("delete", help="delete an application (and, cascading, its resources)")
+    dele.add_argument("app", metavar="APP")
+    dele.add_argument("--cascade", choices=["foreground", "background", "orphan"], default="foreground")
+    dele.add_argument("--yes", action="store_true", help="do not ask for the typed application name")
+    _timeout(dele, "give up waiting for the deletion after this long")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
