@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
-        if key == "NO_COLOR" or key == "TRUEUP_WORKSPACE" or (
-            key.startswith("TEXTUAL_") and not key.startswith("TEXTUAL_SNAPSHOT")
+        if (
+            key == "NO_COLOR"
+            or key == "TRUEUP_WORKSPACE"
+            or (key.startswith("TEXTUAL_") and not key.startswith("TEXTUAL_SNAPSHOT"))
         ):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TRUEUP_USER", "test-user")

@@ -105,7 +105,9 @@ class Workspace:
             kubeconfig = cfg.kubeconfig or os.environ.get("KUBECONFIG") or None
             if kubeconfig:
                 kubeconfig = str((self.root / Path(kubeconfig).expanduser()).resolve())
-            cluster = KubeCluster(name, kubeconfig=kubeconfig, context=cfg.context or None, server=cfg.server or None)
+            cluster = KubeCluster(
+                name, kubeconfig=kubeconfig, context=cfg.context or None, server=cfg.server or None
+            )
         else:
             raise WorkspaceError(f'cluster "{name}": unknown type "{cfg.type}" (expected sim or kube)')
         self._open[name] = cluster
@@ -156,7 +158,9 @@ def kubeconfig_server(kubeconfig: str, context: str) -> str:
         return ""
     ctx_name = context or doc.get("current-context") or ""
     ctx = next((c.get("context") or {} for c in doc.get("contexts") or [] if c.get("name") == ctx_name), {})
-    cl = next((c.get("cluster") or {} for c in doc.get("clusters") or [] if c.get("name") == ctx.get("cluster")), {})
+    cl = next(
+        (c.get("cluster") or {} for c in doc.get("clusters") or [] if c.get("name") == ctx.get("cluster")), {}
+    )
     return str(cl.get("server") or "")
 
 

@@ -78,10 +78,14 @@ repositories: {{allowFileURLs: true}}
     r = run_cli("-w", str(root), "install")
     assert r.returncode == 0, r.stderr
     app = {
-        "apiVersion": "trueup.dev/v1alpha1", "kind": "Application",
+        "apiVersion": "trueup.dev/v1alpha1",
+        "kind": "Application",
         "metadata": {"name": "web", "namespace": "trueup"},
-        "spec": {"project": "default", "source": {"repoURL": bare.as_uri(), "path": "web", "targetRevision": "main"},
-                 "destination": {"name": "real", "namespace": ns}},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": bare.as_uri(), "path": "web", "targetRevision": "main"},
+            "destination": {"name": "real", "namespace": ns},
+        },
     }
     control_plane.apply(app)
     return root, ns
@@ -103,7 +107,9 @@ def test_missing_resources_are_out_of_sync(real_ws: tuple[Path, str]) -> None:
     assert app["cluster"] == "real"
 
 
-def test_applied_resources_sync_then_kubectl_edit_is_attributed(control_plane: ControlPlane, real_ws: tuple[Path, str]) -> None:
+def test_applied_resources_sync_then_kubectl_edit_is_attributed(
+    control_plane: ControlPlane, real_ws: tuple[Path, str]
+) -> None:
     ws, ns = real_ws
     # Deploy what Git says, as trueup's sync would: server-side apply with manager trueup + tracking id.
     import yaml
@@ -114,7 +120,9 @@ def test_applied_resources_sync_then_kubectl_edit_is_attributed(control_plane: C
         doc["metadata"].setdefault("annotations", {})["trueup.dev/tracking-id"] = (
             f"web:{group}/{doc['kind']}:{ns}/{doc['metadata']['name']}"
         )
-        r = control_plane.kubectl("apply", "--server-side", "--field-manager=trueup", "-f", "-", input=json.dumps(doc))
+        r = control_plane.kubectl(
+            "apply", "--server-side", "--field-manager=trueup", "-f", "-", input=json.dumps(doc)
+        )
         assert r.returncode == 0, r.stderr
     r = run_cli("-w", str(ws), "refresh")
     assert r.returncode == 0, r.stderr
@@ -123,8 +131,20 @@ def test_applied_resources_sync_then_kubectl_edit_is_attributed(control_plane: C
     d = run_cli("-w", str(ws), "app", "diff", "web")
     assert d.returncode == 0
     # A human edits the Deployment the way `kubectl edit` does (an Update by manager kubectl-edit).
-    patch = json.dumps({"spec": {"template": {"spec": {"containers": [{"name": "web", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]}}}})
-    r = control_plane.kubectl("-n", ns, "patch", "deployment", "web", "--field-manager=kubectl-edit", "-p", patch)
+    patch = json.dumps(
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"name": "web", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]
+                    }
+                }
+            }
+        }
+    )
+    r = control_plane.kubectl(
+        "-n", ns, "patch", "deployment", "web", "--field-manager=kubectl-edit", "-p", patch
+    )
     assert r.returncode == 0, r.stderr
     r = run_cli("-w", str(ws), "refresh", "web")
     assert r.returncode == 0, r.stderr

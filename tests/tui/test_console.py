@@ -25,8 +25,13 @@ async def test_lists_the_fleet_grouped_by_project(demo_workspace: Path) -> None:
         table = app.query_one(AppTable)
         keys = [row.key.value for row in table.ordered_rows]
         projects = [k for k in keys if k and k.startswith("project:")]
-        assert projects == ["project:customer-identity", "project:default", "project:payments",
-                            "project:platform", "project:risk"]
+        assert projects == [
+            "project:customer-identity",
+            "project:default",
+            "project:payments",
+            "project:platform",
+            "project:risk",
+        ]
         # each app sits below its project header
         assert keys.index("app:risk-engine-prod-eu") > keys.index("project:risk")
         row = table.get_row("app:risk-engine-prod-eu")
@@ -75,7 +80,10 @@ async def test_untrusted_text_is_not_markup() -> None:
 
 
 async def test_update_in_place_without_rebuild() -> None:
-    rows = [AppRow("a", "p", "c", "ns", "Synced", "Healthy"), AppRow("b", "p", "c", "ns", "Synced", "Healthy")]
+    rows = [
+        AppRow("a", "p", "c", "ns", "Synced", "Healthy"),
+        AppRow("b", "p", "c", "ns", "Synced", "Healthy"),
+    ]
     app = _TableOnly(rows)
     async with app.run_test(size=(100, 10)) as pilot:
         await pilot.pause()
