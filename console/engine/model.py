@@ -29,6 +29,7 @@ API_VERSION = f"{GROUP}/{VERSION}"
 ARGO_GROUP = "argoproj.io"
 ARGO_API_VERSION = f"{ARGO_GROUP}/{VERSION}"
 CONTROL_NAMESPACE = "trueup"
+ARGO_NAMESPACE = "argocd"
 
 KIND_APPLICATION = "Application"
 KIND_APPPROJECT = "AppProject"
@@ -1218,10 +1219,17 @@ class ApplicationSet:
 
 
 def map_argo_api_version(obj: dict[str, Any]) -> dict[str, Any]:
-    """Copy of `obj` with `argoproj.io/v1alpha1` Application/AppProject/ApplicationSet moved to trueup.dev."""
+    """Copy of `obj` with `argoproj.io/v1alpha1` Application/AppProject/ApplicationSet moved to trueup.dev.
+
+    Argo CD keeps these objects in namespace `argocd`; an existing repo's `namespace: argocd` is mapped to
+    the control namespace `trueup` so app-of-apps repos written for Argo work unchanged.
+    """
     out = dict(obj)
     if out.get("apiVersion") == ARGO_API_VERSION and out.get("kind") in _OUR_KINDS:
         out["apiVersion"] = API_VERSION
+        md = out.get("metadata")
+        if isinstance(md, dict) and md.get("namespace") == ARGO_NAMESPACE:
+            out["metadata"] = {**md, "namespace": CONTROL_NAMESPACE}
     return out
 
 

@@ -1029,3 +1029,18 @@ def test_round_trip_property(
     app = parse_application({"metadata": {"name": name}, "spec": spec})
     assert parse_application(app.to_dict()) == app
     assert parse_application(app.to_dict()).to_dict() == app.to_dict()
+
+
+def test_argo_namespace_maps_to_control_namespace() -> None:
+    from console.engine.model import map_argo_api_version
+
+    obj = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "a", "namespace": "argocd"},
+    }
+    out = map_argo_api_version(obj)
+    assert out["apiVersion"] == "trueup.dev/v1alpha1" and out["metadata"]["namespace"] == "trueup"
+    assert obj["metadata"]["namespace"] == "argocd"  # input untouched
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "argocd"}}
+    assert map_argo_api_version(other)["metadata"]["namespace"] == "argocd"
