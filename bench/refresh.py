@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,7 +73,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--apps", type=int, default=1000)
     ap.add_argument("--resources", type=int, default=20)
+    ap.add_argument("--measure", metavar="WORKSPACE", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        measure(Path(args.measure))
+        return
     root = Path(tempfile.mkdtemp(prefix="trueup-bench-"))
     (root / "trueup.yaml").write_text(WORKSPACE)
     bare = root / "repo.git"
@@ -137,6 +142,11 @@ def main() -> None:
         flush=True,
     )
 
+    # Refreshes run in a fresh process so its peak RSS is the engine's, not the setup's.
+    subprocess.run([sys.executable, __file__, "--measure", str(root)], check=True)
+
+
+def measure(root: Path) -> None:
     cold = refresh(load(root))
     print(
         f"cold refresh: {cold.seconds:.2f}s ({len(cold.comparisons)} apps, {cold.written} status writes)",
@@ -150,7 +160,7 @@ def main() -> None:
     synced = sum(1 for c in warm.comparisons if c.sync_status == "Synced")
     print(f"synced: {synced}/{len(warm.comparisons)}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {rss:.0f} MB")
+    print(f"peak RSS of the refreshing process: {rss:.0f} MB")
     print(f"budget: warm refresh <= 10 s -> {'OK' if warm.seconds <= 10 else 'OVER'}")
 
 

@@ -5,6 +5,7 @@ Shared by `trueup refresh`, the console and (later) the controller loop.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,27 @@ def refresh(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> RefreshReport:
     started = time.perf_counter()
+    # A cycle allocates ~100k short-lived containers and holds the live snapshot; the cyclic GC
+    # would rescan that snapshot over and over (~40% of a 1,000-app refresh). Nothing here makes
+    # cycles, so collection is paused for the cycle and left to run afterwards.
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _refresh(ws, names, hard=hard, write=write, progress=progress, started=started)
+    finally:
+        if gc_enabled:
+            gc.enable()
+
+
+def _refresh(
+    ws: Workspace,
+    names: Sequence[str] | None,
+    *,
+    hard: bool,
+    write: bool,
+    progress: Callable[[int, int, str], None] | None,
+    started: float,
+) -> RefreshReport:
     store = AppStore(ws.control())
     apps = select_apps(store.list_apps(), names)
     ctx = new_context(ws, store, hard=hard)
@@ -73,6 +95,8 @@ def refresh(
                     report.written += 1
                 except NotFound:
                     pass  # deleted while we compared it
+        if write and len(apps) > 1:
+            cmp.resources = []  # written to status; dropping them keeps a fleet refresh's memory flat
         if progress:
             progress(i + 1, len(apps), cmp.name)
     report.seconds = time.perf_counter() - started
