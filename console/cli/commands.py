@@ -50,6 +50,8 @@ def dispatch(args: argparse.Namespace) -> int:
         }[args.app_command](ws, args)
     if cmd == "project":
         return {"list": cmd_project_list, "get": cmd_project_get}[args.project_command](ws, args)
+    if cmd == "controller":
+        return cmd_controller_run(ws, args)
     raise CommandError(f"unknown command {cmd!r}")
 
 
@@ -663,4 +665,41 @@ def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
     except TimeoutError as exc:
         raise CommandError(str(exc), 1) from None
     print(f"application '{args.app}' deleted")
+    return 0
+
+
+# ---------------------------------------------------------------- controller
+
+
+def cmd_controller_run(ws: Workspace, args: argparse.Namespace) -> int:
+    """SIGTERM/SIGINT finish the current step, release the operation leases, then exit 0."""
+    import os
+    import signal
+    import socket
+    import threading
+
+    from console.engine.controller import Controller
+    from console.engine.controller_log import ControllerLog
+
+    if args.resync <= 0:
+        raise CommandError("--resync must be a positive number of seconds")
+    holder = args.holder or f"controller-{socket.gethostname()}-{os.getpid()}"
+    ctl = Controller(
+        ws, holder=holder, resync=args.resync, log=ControllerLog(fmt=args.log_format), watch=not args.once
+    )
+    if args.once:
+        try:
+            ctl.run_once()
+        finally:
+            ctl.close()
+        return 0
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+        ctl.wake()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    ctl.run(stop)
     return 0

@@ -90,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     pg = proj_sub.add_parser("get", help="show one project")
     pg.add_argument("name", metavar="NAME")
     pg.add_argument("-o", "--output", **_fmt(["json", "yaml"]))  # type: ignore[arg-type]
+
+    ctl = sub.add_parser("controller", help="the reconcile loop (refresh, auto-sync, self-heal, operations)")
+    ctl_sub = ctl.add_subparsers(dest="controller_command", metavar="SUBCOMMAND", required=True)
+    ctl_run = ctl_sub.add_parser(
+        "run", help="run the controller until SIGTERM/SIGINT (or one pass with --once)"
+    )
+    ctl_run.add_argument("--once", action="store_true", help="one pass over all applications, then exit")
+    ctl_run.add_argument("--holder", help="identity for operation leases (default: controller-<host>-<pid>)")
+    ctl_run.add_argument(
+        "--resync", type=float, default=120.0, metavar="SECONDS", help="periodic refresh (default 120)"
+    )
+    ctl_run.add_argument("--log-format", choices=["json", "text"], default="json", help="stderr log format")
     return p
 
 
@@ -97,7 +109,7 @@ def _timeout(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--timeout", type=float, metavar="S", help=f"{what} (seconds; default: no limit)")
 
 
-def _add_operation_parsers(app_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_operation_parsers(app_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync = app_sub.add_parser("sync", help="sync an application to Git (exit 0 ok, 1 failed, 4 in progress)")
     sync.add_argument("app", metavar="APP")
     sync.add_argument("--dry-run", action="store_true", help="server-side dry run; nothing is changed")
@@ -114,7 +126,7 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction) -> None:  # type
     )
     sync.add_argument("--async", dest="async_", action="store_true", help="request the sync and return")
     _timeout(sync, "terminate the operation after this long")
-    sync.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    sync.add_argument("-o", "--output", choices=["json"], default=None, metavar="json")
     wait = app_sub.add_parser(
         "wait", help="wait until the application is synced/healthy/idle (exit 1 on timeout)"
     )
@@ -127,7 +139,7 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction) -> None:  # type
     term.add_argument("app", metavar="APP")
     hist = app_sub.add_parser("history", help="deployment history")
     hist.add_argument("app", metavar="APP")
-    hist.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    hist.add_argument("-o", "--output", choices=["json"], default=None, metavar="json")
     rb = app_sub.add_parser(
         "rollback", help="sync to a history entry (hooks skipped; refused with auto-sync on)"
     )
@@ -137,7 +149,7 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction) -> None:  # type
     rb.add_argument("--prune", action="store_true")
     rb.add_argument("--async", dest="async_", action="store_true", help="request the rollback and return")
     _timeout(rb, "terminate the operation after this long")
-    rb.add_argument("-o", "--output", **_fmt(["json"]))  # type: ignore[arg-type]
+    rb.add_argument("-o", "--output", choices=["json"], default=None, metavar="json")
     dele = app_sub.add_parser("delete", help="delete an application (and, cascading, its resources)")
     dele.add_argument("app", metavar="APP")
     dele.add_argument("--cascade", choices=["foreground", "background", "orphan"], default="foreground")

@@ -15,7 +15,7 @@ from pathlib import Path
 import git
 
 from console.cluster.api import Cluster, Obj
-from console.engine import model, tracking, yamlsafe
+from console.engine import hooks, model, tracking, yamlsafe
 from console.engine.appstore import AppStore
 from console.engine.sources import GitCache, render
 from console.engine.workspace import WORKSPACE_FILE, Workspace, load
@@ -110,6 +110,8 @@ def _render_app(ws: Workspace, gitc: GitCache, app: Obj, sha: str) -> tuple[Clus
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         )  # untracked, as in Argo
     for obj in sorted((model.map_argo_api_version(o) for o in result.objects), key=_kind_rank):
+        if hooks.is_hook(obj):
+            continue  # hooks run during syncs only; the bootstrap deploys the steady state
         res = cluster.resource_for(obj["apiVersion"], obj["kind"])
         if res.namespaced:
             obj.setdefault("metadata", {}).setdefault("namespace", ns)
@@ -135,19 +137,11 @@ def _apply_all(rendered: list[tuple[Cluster, list[Obj]]]) -> None:
 
 
 def _synced_status(app: Obj, sha: str, when: str) -> Obj:
+    """The state a completed sync of commit 1 leaves. No history entry: history is written only by
+    the sync executor, so the first `trueup app sync` of the demo records entry 0."""
     src = app["spec"]["source"]
     op = {"sync": {"revision": sha}, "initiatedBy": {"username": DEMO_USER}}
     return {
-        "history": [
-            {
-                "id": 0,
-                "revision": sha,
-                "source": src,
-                "deployedAt": when,
-                "deployStartedAt": when,
-                "initiatedBy": {"username": DEMO_USER},
-            }
-        ],
         "operationState": {
             "operation": op,
             "phase": "Succeeded",
@@ -157,6 +151,12 @@ def _synced_status(app: Obj, sha: str, when: str) -> Obj:
             "syncResult": {"revision": sha, "source": src},
         },
     }
+
+
+def _record_synced(store: AppStore, app: Obj, sha: str, when: str) -> None:
+    from console.engine.sync.operation import update_status
+
+    update_status(store, app["metadata"]["name"], lambda st: {**st, **_synced_status(app, sha, when)})
 
 
 def init_demo(
@@ -209,11 +209,11 @@ def init_demo(
     control.apply(root, field_manager=BOOTSTRAP_MANAGER)
     _apply_all([_render_app(ws, gitc, root, sha1)])
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    store.write_status(root["metadata"]["name"], _synced_status(root, sha1, when))
+    _record_synced(store, root, sha1, when)
     apps = [a for a in store.list_apps() if a["metadata"]["name"] != root["metadata"]["name"]]
     _apply_all([_render_app(ws, gitc, app, sha1) for app in apps])
     for app in apps:
-        store.write_status(app["metadata"]["name"], _synced_status(app, sha1, when))
+        _record_synced(store, app, sha1, when)
 
     # 4. Let the clusters settle (rollouts finish; the unpullable image passes its progress deadline).
     _settle(ws, 15 * 60)

@@ -13,6 +13,7 @@ from console.cluster.api import Cluster, Conflict, NotFound, Obj
 from console.engine import model
 
 NAMESPACE = model.CONTROL_NAMESPACE
+EXECUTOR_OWNED = ("operationState", "history")
 API_VERSION = model.API_VERSION
 
 _KINDS = (
@@ -135,13 +136,23 @@ class AppStore:
         self.cluster.apply(namespace_manifest(), field_manager=self.field_manager, force=True)
 
     def write_status(self, name: str, status: Obj, *, attempts: int = 5) -> Obj:
-        """Replace `status` of an Application. On 409 re-read and retry: status is ours alone."""
+        """Write the comparison part of `status` (sync, health, resources, conditions...).
+
+        `operationState` and `history` are always kept as they are live. On 409 re-read and retry.
+        Operations write their part through console.engine.sync.operation.update_status.
+        """
         for i in range(attempts):
             live = self.get_app(name)
-            if live.get("status") == status:
+            # operationState and history belong to the executor: a refresh that read the app before
+            # an operation step must never put back what it saw then.
+            merged = {k: v for k, v in status.items() if k not in EXECUTOR_OWNED}
+            for key in EXECUTOR_OWNED:
+                if key in (live.get("status") or {}):
+                    merged[key] = live["status"][key]
+            if live.get("status") == merged:
                 return live
             new = copy.deepcopy(live)
-            new["status"] = status
+            new["status"] = merged
             try:
                 return self.cluster.update(new, field_manager=self.field_manager, subresource="status")
             except Conflict:

@@ -478,8 +478,13 @@ def test_commit_2_changes_only_the_two_prod_payments_api_renders(
     # prod-us rolls out exactly what staging already runs; nothing else in prod-us moves.
     assert image(renders2["payments-api-prod-us"]) == image(renders1["payments-api-staging"])
     assert image(renders2["payments-api-prod-us"]) != image(renders1["payments-api-prod-us"])
+    # The PreSync migration and PostSync smoke-test hooks run the release image, so they move with it.
     _assert_only_changed(
-        renders1["payments-api-prod-us"], renders2["payments-api-prod-us"], ("Deployment", "payments-api")
+        renders1["payments-api-prod-us"],
+        renders2["payments-api-prod-us"],
+        ("Deployment", "payments-api"),
+        ("Job", "payments-api-db-migrate"),
+        ("Job", "payments-api-smoke-test"),
     )
     # prod-eu: a config change only (the EU freeze window will block syncing it).
     _assert_only_changed(
@@ -493,11 +498,11 @@ def test_commit_2_changes_only_the_two_prod_payments_api_renders(
     assert (cm1["FEATURE_FAST_REFUNDS"], cm2["FEATURE_FAST_REFUNDS"]) == ("false", "true")
 
 
-def _assert_only_changed(before: list[Obj], after: list[Obj], key: tuple[str, str]) -> None:
+def _assert_only_changed(before: list[Obj], after: list[Obj], *keys: tuple[str, str]) -> None:
     b = {(o["kind"], o["metadata"]["name"]): o for o in before}
     a = {(o["kind"], o["metadata"]["name"]): o for o in after}
     assert b.keys() == a.keys()
-    assert [k for k in b if b[k] != a[k]] == [key]
+    assert sorted(k for k in b if b[k] != a[k]) == sorted(keys)
 
 
 # --- workspace -------------------------------------------------------------------------------
