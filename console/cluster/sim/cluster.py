@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,8 +21,10 @@ from console.cluster.api import (
     WatchEvent,
 )
 from console.cluster.sim import convert as conv
+from console.cluster.sim import rbac
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
+from console.cluster.sim.controllers.crd import served_since_key
 from console.cluster.sim.controllers.registry import ERRORS_KEY
 from console.cluster.sim.core import Core
 from console.cluster.sim.discovery import KindInfo
@@ -36,10 +38,22 @@ _POLL_MIN, _POLL_MAX = 0.02, 0.2
 class SimCluster:
     """A simulated Kubernetes cluster persisted in `path` (created and seeded when missing)."""
 
-    def __init__(self, path: Path | str, name: str, server: str, clock: SimClock | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        name: str,
+        server: str,
+        clock: SimClock | None = None,
+        *,
+        user: str | None = None,
+        groups: Sequence[str] = (),
+    ) -> None:
+        """`user`/`groups`: act as that identity, authorized by the RBAC objects stored in the sim
+        (see rbac.py); without `user`, as the cluster admin."""
         self.path = Path(path)
         self.name = name
         self.server = server
+        self.identity = rbac.Identity(user, tuple(groups)) if user else None
         self.store = Store(self.path)
         self.clock = clock or SimClock(self.store)
         self.core = Core(self.store, self.clock, name)
@@ -105,6 +119,7 @@ class SimCluster:
         self._sync()
         with self.store.read():
             info = self.core.info(api_version, kind)
+            self._authorize("get", info, namespace, name)
             return self.core.get(info, namespace, name)
 
     def list(
@@ -119,6 +134,7 @@ class SimCluster:
         self._sync()
         with self.store.read():
             info = self.core.info(api_version, kind)
+            self._authorize("list", info, namespace or None)
             ns = (namespace or None) if info.namespaced else ""
             rows = self.store.list_objects(info.group, info.kind, ns)
             rv = self.store.current_rv()
@@ -133,33 +149,64 @@ class SimCluster:
         self._sync()
         with self.store.write():
             self.core._now = self.clock.now()  # one clock read per request, like one request time
+            self.core.request_user = self.identity.user if self.identity else "admin"
             try:
                 out = fn()
             finally:
                 self.core._now = None
+                self.core.request_user = "admin"
         if not dry_run:
             self._sync()
         return out
 
+    def _authorize(
+        self, verb: str, info: KindInfo, namespace: str | None, name: str = "", sub: str | None = None
+    ) -> None:
+        if self.identity is not None:
+            ns = (namespace or "default") if (namespace is not None and info.namespaced) else namespace
+            with self.store.read():
+                rbac.authorize(self.store, self.identity, verb, info, ns, name, sub)
+
+    def _authorize_obj(self, verb: str, obj: Obj, sub: str | None = None) -> None:
+        if self.identity is None:
+            return
+        md = obj.get("metadata") or {}
+        info = self.core.info(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))
+        name = "" if verb == "create" else str(md.get("name") or "")
+        self._authorize(verb, info, md.get("namespace") or "", name, sub)
+        if verb == "patch" and sub is None:  # server-side apply of a missing object creates it
+            key = self.core.key_for(info, md.get("namespace"), str(md.get("name") or ""))
+            if self.store.get(key) is None:
+                self._authorize("create", info, md.get("namespace") or "")
+
     def create(self, obj: Obj, *, field_manager: str, dry_run: bool = False) -> Obj:
-        return self._write(
-            lambda: self.core.create(obj, field_manager=field_manager, dry_run=dry_run), dry_run
-        )
+        def run() -> Obj:
+            self._authorize_obj("create", obj)
+            return self.core.create(obj, field_manager=field_manager, dry_run=dry_run)
+
+        return self._write(run, dry_run)
 
     def create_many(self, objs: builtins.list[Obj], *, field_manager: str) -> builtins.list[Obj]:
         """Create several objects in one transaction (all or nothing): seeding demo fleets and
         incident scenarios without paying one commit per object."""
-        return self._write(lambda: [self.core.create(o, field_manager=field_manager) for o in objs], False)
+
+        def run() -> builtins.list[Obj]:
+            for o in objs:
+                self._authorize_obj("create", o)
+            return [self.core.create(o, field_manager=field_manager) for o in objs]
+
+        return self._write(run, False)
 
     def update(
         self, obj: Obj, *, field_manager: str, dry_run: bool = False, subresource: str | None = None
     ) -> Obj:
-        return self._write(
-            lambda: self.core.update(
+        def run() -> Obj:
+            self._authorize_obj("update", obj, subresource)
+            return self.core.update(
                 obj, field_manager=field_manager, dry_run=dry_run, subresource=subresource
-            ),
-            dry_run,
-        )
+            )
+
+        return self._write(run, dry_run)
 
     def apply(
         self,
@@ -170,12 +217,13 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
-        return self._write(
-            lambda: self.core.apply(
+        def run() -> Obj:
+            self._authorize_obj("patch", obj, subresource)
+            return self.core.apply(
                 obj, field_manager=field_manager, force=force, dry_run=dry_run, subresource=subresource
-            ),
-            dry_run,
-        )
+            )
+
+        return self._write(run, dry_run)
 
     def patch(
         self,
@@ -190,8 +238,9 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
-        return self._write(
-            lambda: self.core.patch(
+        def run() -> Obj:
+            self._authorize("patch", self.core.info(api_version, kind), namespace, name, subresource)
+            return self.core.patch(
                 api_version,
                 kind,
                 namespace,
@@ -201,9 +250,9 @@ class SimCluster:
                 field_manager=field_manager,
                 dry_run=dry_run,
                 subresource=subresource,
-            ),
-            dry_run,
-        )
+            )
+
+        return self._write(run, dry_run)
 
     def delete(
         self,
@@ -218,6 +267,7 @@ class SimCluster:
     ) -> Obj | None:
         def run() -> Obj | None:
             info = self.core.info(api_version, kind)
+            self._authorize("delete", info, namespace, name)
             return self.core.delete(
                 info,
                 namespace,
@@ -241,6 +291,7 @@ class SimCluster:
         """Events after `resource_version` (none/"0": the current state as ADDED first), polling the
         shared event table so writes from other processes are seen; Gone when history is pruned."""
         info = self._info(api_version, kind)
+        self._authorize("watch", info, namespace or None)
         ns = (namespace or None) if info.namespaced else None
         initial: builtins.list[WatchEvent] = []
         if resource_version in (None, "", "0"):
@@ -249,14 +300,21 @@ class SimCluster:
             start = int(listed.resource_version)
         else:
             start = int(str(resource_version))
-            self._check_gone(start)
+            self._check_gone(info, start)
         return self._watch_iter(info, ns, start, initial, timeout_seconds)
 
-    def _check_gone(self, rv: int) -> None:
+    def _check_gone(self, info: KindInfo, rv: int) -> None:
+        """Gone when the history is pruned past rv, or (custom resources) rv predates the kind:
+        a real apiserver starts a new kind's watch cache at the revision it was established."""
         with self.store.read():
             floor = self.store.events_pruned_upto()
+            since = (
+                0 if info.builtin else int(self.store.meta_get(served_since_key(info.group, info.kind), 0))
+            )
         if rv < floor:
             raise Gone(f"too old resource version: {rv} ({floor + 1})")
+        if rv < since:
+            raise Gone(f"too old resource version: {rv} ({since})")
 
     def _watch_iter(
         self, info: KindInfo, ns: str | None, start: int, initial: builtins.list[WatchEvent], timeout: float
@@ -271,10 +329,8 @@ class SimCluster:
             with self.store.read():
                 floor = self.store.events_pruned_upto()
                 events = self.store.events_after(last, info.group, info.kind, ns)
-            if last < floor:
-                err = Gone(f"too old resource version: {last} ({floor + 1})")
-                yield WatchEvent("ERROR", err.to_status())
-                return
+            if last < floor:  # raised, not an ERROR event: KubeCluster's streams do the same
+                raise Gone(f"too old resource version: {last} ({floor + 1})")
             for rv, etype, body in events:
                 last = rv
                 yield WatchEvent(etype, conv.convert(body, api_version))  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from console.cluster.api import (
     PropagationPolicy,
     split_api_version,
 )
+from console.cluster.sim import admission
 from console.cluster.sim import convert as conv
 from console.cluster.sim import managedfields as mf
 from console.cluster.sim.clock import SimClock, rfc3339
@@ -103,6 +104,7 @@ class Core:
         self.cluster_name = cluster_name
         self._crd_cache: tuple[int, list[KindInfo]] = (-1, [])
         self._now: datetime | None = None
+        self.request_user = "admin"  # who the current API request is from (CEL request.userInfo)
 
     # ------------------------------------------------------------------ time
 
@@ -298,6 +300,9 @@ class Core:
                 fins.append(admission_finalizer)
         apply_defaults(obj, info.group, info.kind, None, self)
         validate(obj, sinfo, None)
+        admission.admit(
+            self, "CREATE", sinfo, api_version, obj, None, dry_run=dry_run, user=self.request_user
+        )
         if operation == "Apply":
             entries = [
                 mf.Entry(field_manager, "Apply", api_version, "", self.now_str(), set(applied_set or set()))
@@ -432,6 +437,14 @@ class Core:
                 raise NotFound(f'{info.qualified_resource} "{old["metadata"]["name"]}" not found')
             new = fast_copy(old)
             new["status"] = fast_copy(obj.get("status") or {})
+            if (sinfo.group, sinfo.kind) == ("apps", "Deployment"):
+                # deploymentStatusStrategy resets spec and labels only: the controller writes the
+                # revision annotation through /status.
+                annotations = (obj.get("metadata") or {}).get("annotations")
+                if annotations:
+                    new["metadata"]["annotations"] = fast_copy(annotations)
+                else:
+                    new["metadata"].pop("annotations", None)
             return new
         if subresource == "scale":
             if "scale" not in sinfo.resource.subresources:
@@ -477,6 +490,17 @@ class Core:
         keep_old_managed = md.pop("__keep_managed__", False)
         apply_defaults(new, info.group, info.kind, old, self)
         validate(new, sinfo, old)
+        admission.admit(
+            self,
+            "UPDATE",
+            sinfo,
+            api_version,
+            new,
+            old,
+            subresource=subresource,
+            dry_run=dry_run,
+            user=self.request_user,
+        )
         if entries is None:
             incoming = md.get("managedFields")
             old_managed = (old.get("metadata") or {}).get("managedFields")
@@ -494,7 +518,11 @@ class Core:
         self._set_managed(new, entries)
         if sinfo.generation:
             gen = int((old.get("metadata") or {}).get("generation") or 1)
-            md["generation"] = gen + (1 if _spec_part(old, sinfo) != _spec_part(new, sinfo) else 0)
+            changed = _spec_part(old, sinfo) != _spec_part(new, sinfo)
+            if (sinfo.group, sinfo.kind) == ("apps", "Deployment") and subresource is None:
+                # The Deployment strategy also counts annotation changes (legacy rollback annotation).
+                changed = changed or (old.get("metadata") or {}).get("annotations") != md.get("annotations")
+            md["generation"] = gen + (1 if changed else 0)
         if md.get("deletionTimestamp") and not md.get("finalizers") and not self._ns_finalizers(sinfo, new):
             if dry_run:
                 return new
@@ -618,10 +646,20 @@ class Core:
         omd = old.get("metadata") or {}
         if resource_version and str(resource_version) != omd.get("resourceVersion"):
             raise Conflict(
-                f'Operation cannot be fulfilled on {info.qualified_resource} "{name}": the ResourceVersion in the '
+                f'Operation cannot be fulfilled on {info.qualified_kind} "{name}": the ResourceVersion in the '
                 f"precondition ({resource_version}) does not match the ResourceVersion in record "
                 f"({omd.get('resourceVersion')}). The object might have been modified"
             )
+        admission.admit(
+            self,
+            "DELETE",
+            sinfo,
+            info.resource.api_version,
+            None,
+            old,
+            dry_run=dry_run,
+            user=self.request_user,
+        )
         finalizers = list(omd.get("finalizers") or [])
         if propagation_policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
@@ -721,6 +759,9 @@ class Core:
             self._bump_crd_epoch()
         if new is None and ns:
             self.enqueue(("", "Namespace", "", ns))
+            if kind != "ResourceQuota" or group:
+                for quota in self.store.list_objects("", "ResourceQuota", ns):  # recount usage
+                    self.enqueue(("", "ResourceQuota", ns, quota["metadata"]["name"]))
         if new is None and (group, kind) == ("", "PersistentVolumeClaim"):
             volume = ((old or {}).get("spec") or {}).get("volumeName")
             if volume:

@@ -140,6 +140,7 @@ def _job_selector(obj: Obj) -> None:
         return
     uid, name = md.get("uid", ""), md.get("name", "")
     spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    spec["manualSelector"] = False
     labels = _dict(_dict(_dict(spec, "template"), "metadata"), "labels")
     labels.update(
         {
@@ -287,6 +288,11 @@ def apply_defaults(obj: Obj, group: str, kind: str, old: Obj | None, ctx: Defaul
         _job_spec(_dict(obj, "spec"))
         if old is None:
             _job_selector(obj)
+        # SetDefaults_Job: a Job without labels takes its template's (the generated ones included,
+        # since the real server defaults again when it decodes the stored object).
+        tpl_labels = ((obj["spec"].get("template") or {}).get("metadata") or {}).get("labels")
+        if not md.get("labels") and tpl_labels:
+            md["labels"] = dict(tpl_labels)
     elif gk == ("batch", "CronJob"):
         s = _dict(obj, "spec")
         _set(s, "concurrencyPolicy", "Allow")

@@ -30,7 +30,20 @@ Obj = dict[str, Any]
 _MISSING: Any = object()
 
 # Struct/map fields the OpenAPI schema marks atomic (x-kubernetes-map-type: atomic): owned as one leaf.
-_ATOMIC_MAPS = frozenset({"selector", "podSelector", "namespaceSelector", "nodeSelector", "labelSelector"})
+# The *Ref ones are env var sources (ObjectFieldSelector & co. are `+structType=atomic`).
+_ATOMIC_MAPS = frozenset(
+    {
+        "selector",
+        "podSelector",
+        "namespaceSelector",
+        "nodeSelector",
+        "labelSelector",
+        "fieldRef",
+        "resourceFieldRef",
+        "configMapKeyRef",
+        "secretKeyRef",
+    }
+)
 _STRIP_META = frozenset(
     {
         "name",
@@ -258,6 +271,8 @@ def view(obj: Obj | None, info: KindInfo, subresource: str | None) -> Obj:
 def keep_for(info: KindInfo, subresource: str | None) -> Any:
     """Which paths a write through this (sub)resource may own (the strategy's reset fields)."""
     if subresource == "status":
+        if (info.group, info.kind) == ("apps", "Deployment"):  # annotations go through /status too
+            return lambda p: bool(p) and (p[0] == "f:status" or p[:2] == ("f:metadata", "f:annotations"))
         return lambda p: bool(p) and p[0] == "f:status"
     if subresource == "scale":
         return lambda p: p[:2] == ("f:spec", "f:replicas")
@@ -464,7 +479,9 @@ def prune(obj: Obj, remove: FieldSet, owned: FieldSet, kind: str) -> Obj:
     """Drop fields the applier no longer applies and nobody else owns; then drop maps left empty."""
     obj = fast_copy(obj)
     owned_prefixes = {p[:i] for p in owned for i in range(1, len(p) + 1)}
-    for p in sorted(remove, key=len, reverse=True):
+    # Shallow paths first: a list-map item must go before its key fields do, or it can no longer
+    # be found by its key (the item would stay behind as a nameless remnant of defaults).
+    for p in sorted(remove, key=len):
         if p in owned_prefixes and p not in owned:
             continue
         if p in owned:

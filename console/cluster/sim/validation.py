@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from console.cluster.api import Invalid, StatusCause
+from console.cluster.sim.admission import policy_causes
 from console.cluster.sim.discovery import KindInfo
 from console.cluster.sim.labels import matches_label_selector
 
@@ -376,23 +377,26 @@ def _service(e: Errs, obj: Obj, old: Obj | None) -> None:
                 e.duplicate(f"{f}.name", name)
             names.add(name)
     ip = spec.get("clusterIP")
-    if ip and ip != "None":
+    old_spec = (old or {}).get("spec") or {}
+    old_ip = old_spec.get("clusterIP")
+    if old_ip and old_spec.get("type") != "ExternalName" and st != "ExternalName":
+        # The registry first aligns clusterIPs[0] with clusterIP, then refuses any change (and
+        # never gets to allocation, so no range error on update).
+        ips = list(spec.get("clusterIPs") or [ip])
+        if ips:
+            ips[0] = ip
+        if ip != old_ip or ips[:1] != list(old_spec.get("clusterIPs") or [old_ip])[:1]:
+            e.invalid("spec.clusterIPs[0]", ips, "may not change once set")
+    elif ip and ip != "None":
         try:
             if ipaddress.ip_address(ip) not in SERVICE_CIDR:
                 e.invalid(
                     "spec.clusterIPs",
                     [ip],
-                    "failed to allocate IP "
-                    f"{ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is "
-                    f"{SERVICE_CIDR}",
+                    f"failed to allocate IP {ip}: the provided network does not match the current range",
                 )
         except ValueError:
             e.invalid("spec.clusterIP", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
-    if old is not None:
-        old_spec = old.get("spec") or {}
-        old_ip = old_spec.get("clusterIP")
-        if old_ip and old_spec.get("type") != "ExternalName" and st != "ExternalName" and ip != old_ip:
-            e.invalid("spec.clusterIP", ip, IMMUTABLE)
 
 
 def _config_data(e: Errs, obj: Obj, old: Obj | None, fields: tuple[str, ...]) -> None:
@@ -559,6 +563,8 @@ def validate(obj: Obj, info: KindInfo, old: Obj | None) -> None:
     elif gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
         _crd(e, obj)
         _immutable(e, old, obj, "spec", "scope")
+    elif gk == ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"):
+        e.causes.extend(policy_causes(obj))
     elif gk in (
         ("rbac.authorization.k8s.io", "RoleBinding"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),

@@ -15,6 +15,7 @@ from console.cluster.sim.controllers import (  # noqa: F401  (imported for regis
     namespace,
     pod,
     pvc,
+    quota,
     replicaset,
     service,
     statefulset,

@@ -11,6 +11,7 @@ from console.cluster.sim.clock import rfc3339
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import set_condition, update_status
 from console.cluster.sim.core import CRD_FINALIZER, Core
+from console.cluster.sim.discovery import crd_established
 from console.cluster.sim.store import Key
 
 Obj = dict[str, Any]
@@ -66,5 +67,13 @@ def reconcile(core: Core, key: Key) -> None:
     for v in storage:
         if v not in stored:
             stored.append(v)
+    if not crd_established(crd):
+        # The kind's watch history starts now, as a real apiserver's new watch cache does: a watch
+        # from an older resourceVersion gets 410 Gone (SimCluster.watch).
+        core.store.meta_set(served_since_key(group, kind), core.store.current_rv())
     status.update({"acceptedNames": names, "conditions": conds, "storedVersions": stored})
     update_status(core, crd, status, MANAGER)
+
+
+def served_since_key(group: str, kind: str) -> str:
+    return f"served_since:{group}/{kind}"

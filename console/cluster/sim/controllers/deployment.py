@@ -171,13 +171,14 @@ def reconcile(core: Core, key: Key) -> None:
             )
     old_rss = [rs for rs in rss if new_rs is None or rs["metadata"]["uid"] != new_rs["metadata"]["uid"]]
 
-    # Revision annotation on the Deployment (an Update of the main resource, as the real controller does).
+    # Revision annotation on the Deployment, written through /status (UpdateStatus), as the real
+    # controller does: it lands in the status entry of managedFields and bumps no generation.
     if new_rs is not None:
         rev = str(_revision(new_rs))
         if ((d["metadata"].get("annotations") or {}).get(REV)) != rev:
             annotated = copy.deepcopy(d)
             annotated["metadata"].setdefault("annotations", {})[REV] = rev
-            d = core.write_as(annotated, KCM)
+            d = core.write_as(annotated, KCM, subresource="status")
 
     if not paused and new_rs is not None:
         new_rs, old_rss = _rollout(core, d, new_rs, old_rss, replicas)
