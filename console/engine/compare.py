@@ -491,7 +491,8 @@ def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
         else now_rfc3339()
     )
     status["health"] = health
-    status["resources"] = [r.to_status() for r in cmp.resources]
+    # a generateName hook has no identity until a sync creates it; its live copies are listed instead
+    status["resources"] = [r.to_status() for r in cmp.resources if r.key.name]
     prev_conds = {(c.get("type"), c.get("message")): c for c in prev.get("conditions") or []}
     status["conditions"] = [prev_conds.get((c["type"], c["message"]), c) for c in cmp.conditions]
     if not status["conditions"]:
