@@ -188,3 +188,33 @@ def test_3_kubectl_edit_is_drift_attributed_to_its_manager(shop: dict) -> None:
     d = _cli(shop, "app", "diff", "shop")
     assert d.returncode == 1
     assert "kubectl-edit" in d.stdout and "debug" in d.stdout
+
+
+def test_4_self_heal_reverts_the_edit(shop: dict) -> None:
+    cp: ControlPlane = shop["cp"]
+    r = cp.kubectl(
+        "-n",
+        "trueup",
+        "patch",
+        "applications.trueup.dev",
+        "shop",
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"syncPolicy": {"automated": {"selfHeal": True}}}}),
+    )
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 180
+    while True:
+        c = _cli(shop, "controller", "run", "--once", "--holder", "e2e-controller")
+        assert c.returncode == 0, c.stderr
+        dep = json.loads(cp.kubectl("-n", NS, "get", "deployment", "shop", "-o", "json").stdout)
+        env = dep["spec"]["template"]["spec"]["containers"][0]["env"]
+        if env == [{"name": "LOG_LEVEL", "value": "info"}]:
+            break
+        assert time.monotonic() < deadline, c.stderr[-2000:]
+    assert _cli(shop, "refresh", "shop").returncode == 0
+    app = _app(shop)
+    assert app["status"]["sync"]["status"] == "Synced"
+    op = app["status"]["operationState"]
+    assert op["operation"]["initiatedBy"].get("automated") is True
+    assert [r["kind"] for r in op["operation"]["sync"].get("resources", [])] == ["Deployment"]  # selective
