@@ -84,13 +84,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         refresh(open_workspace(target))
     from console.tui.app import run_console
 
-    return run_console(open_workspace(target))
+    return run_console(open_workspace(target), embedded_controller=not args.no_controller)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.tui.app import run_console
 
-    return run_console(open_workspace(args.workspace))
+    return run_console(open_workspace(args.workspace), embedded_controller=not args.no_controller)
 
 
 def cmd_install(ws: Workspace, args: argparse.Namespace) -> int:

@@ -53,7 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="with init: replace an existing demo workspace in DIR"
     )
 
-    sub.add_parser("console", help="open the console on the current workspace")
+    con = sub.add_parser("console", help="open the console on the current workspace")
+    con.add_argument(
+        "--no-controller",
+        action="store_true",
+        help="do not run the reconcile loop inside the console (use when `trueup controller run` runs elsewhere)",
+    )
     sub.add_parser(
         "install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster"
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
@@ -55,11 +57,15 @@ class TrueupApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
     ]
 
-    def __init__(self, ws: Workspace, *, poll_seconds: float = 5.0, **kw: Any) -> None:
+    def __init__(
+        self, ws: Workspace, *, poll_seconds: float = 5.0, embedded_controller: bool = False, **kw: Any
+    ) -> None:
         super().__init__(**kw)
         self.ws = ws
         self.poll_seconds = poll_seconds
-        self.sub_title = f"{ws.root.name} · control: {ws.control_cluster} · read-only"
+        self.controller = EmbeddedController(ws.root) if embedded_controller else None
+        mode = " · controller" if self.controller else ""
+        self.sub_title = f"{ws.root.name} · control: {ws.control_cluster} · read-only{mode}"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,6 +74,8 @@ class TrueupApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.controller is not None:
+            self.controller.start()
         self.load_rows()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.load_rows)
@@ -107,7 +115,44 @@ class TrueupApp(App[int]):
         )
         self.load_rows()
 
+    def on_unmount(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
 
-def run_console(ws: Workspace) -> int:
-    result = TrueupApp(ws).run()
+
+class EmbeddedController:
+    """The reconcile loop in a daemon thread of the console process (its own Workspace, so no
+    cluster connection is shared with UI workers); logs go to `.trueup/controller.log`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._controller: Any = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="trueup-controller", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from console.engine.controller import Controller
+        from console.engine.controller_log import ControllerLog
+        from console.engine.workspace import load
+
+        ws = load(self.root)
+        log_path = ws.state_dir / "controller.log"
+        with log_path.open("a", encoding="utf-8") as stream:
+            self._controller = Controller(ws, holder=f"console-{os.getpid()}", log=ControllerLog(stream))
+            self._controller.run(self._stop)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._controller is not None:
+            self._controller.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def run_console(ws: Workspace, *, embedded_controller: bool = True) -> int:
+    result = TrueupApp(ws, embedded_controller=embedded_controller).run()
     return int(result or 0)

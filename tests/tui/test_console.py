@@ -108,3 +108,22 @@ def test_snapshot(snap_compare, demo_workspace: Path, size: tuple[int, int]) -> 
 
     app = TrueupApp(load(demo_workspace), poll_seconds=0)
     assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+async def test_embedded_controller_runs_and_stops_with_the_console(tmp_path: Path) -> None:
+    from console.demo.bootstrap import init_demo
+
+    ws = init_demo(tmp_path / "demo")
+    app = TrueupApp(load(ws.root), poll_seconds=0, embedded_controller=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _loaded(app, pilot)
+        assert app.controller is not None
+        log = ws.state_dir / "controller.log"
+        for _ in range(100):
+            if log.exists() and "controller started" in log.read_text():
+                break
+            await pilot.pause(0.05)
+        assert "controller started" in log.read_text()
+    thread = app.controller._thread
+    assert thread is not None and not thread.is_alive()
+    assert "demo-s3cr3t-value" not in log.read_text()
