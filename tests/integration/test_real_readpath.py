@@ -168,3 +168,19 @@ def test_tree_shows_pods_on_kwok(control_plane: ControlPlane, real_ws: tuple[Pat
             break
         assert time.monotonic() < deadline, r.stdout
         time.sleep(1)
+
+
+async def test_console_lists_apps_from_a_real_control_cluster(real_ws: tuple[Path, str]) -> None:
+    from console.engine.workspace import load
+    from console.tui.app import TrueupApp
+    from widgets.app_table import AppTable
+
+    ws, _ = real_ws
+    app = TrueupApp(load(ws), poll_seconds=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one(AppTable)
+        keys = [row.key.value for row in table.ordered_rows]
+        assert "project:default" in keys and "app:web" in keys
+        assert table.get_row("app:web")[1].plain == "real"
