@@ -18,51 +18,13 @@ from console.cluster.api import Cluster, Obj
 from console.engine import hooks, model, tracking, yamlsafe
 from console.engine.appstore import AppStore
 from console.engine.sources import GitCache, render
+from console.engine.sync.tasks import KIND_ORDER
 from console.engine.workspace import WORKSPACE_FILE, Workspace, load
 
 CONTENT = resources.files("console.demo") / "content"
 AUTHOR = git.Actor("Platform Team", "platform@acme.example")
 BOOTSTRAP_MANAGER = "trueup"
 DEMO_USER = "demo-bootstrap"
-
-# Helm's install order (Argo's kind order) — enough for a bootstrap apply.
-_KIND_ORDER = [
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-]
 
 
 class DemoError(Exception):
@@ -88,7 +50,7 @@ def _commit_all(repo: git.Repo, message: str, author: git.Actor) -> str:
 
 def _kind_rank(obj: Obj) -> tuple[int, str]:
     kind = obj.get("kind", "")
-    rank = _KIND_ORDER.index(kind) - len(_KIND_ORDER) if kind in _KIND_ORDER else 0
+    rank = KIND_ORDER.get(kind, 0)
     return rank, obj.get("metadata", {}).get("name", "")
 
 
