@@ -15,60 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import git
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from console.cluster.sim import SimCluster  # noqa: E402
-from console.engine import yamlsafe  # noqa: E402
-from console.engine.appstore import AppStore  # noqa: E402
+from bench.fleet import build  # noqa: E402
 from console.engine.sync.executor import run_operation  # noqa: E402
 from console.engine.sync.operation import request_sync  # noqa: E402
-from console.engine.workspace import load  # noqa: E402
-
-WORKSPACE = """apiVersion: trueup.dev/v1alpha1
-kind: Workspace
-controlCluster: in-cluster
-clusters:
-  - {name: in-cluster, server: https://kubernetes.default.svc, type: sim}
-  - {name: bench, server: https://bench.k8s.sim.invalid, type: sim}
-repositories: {allowFileURLs: true}
-"""
-
-
-def manifests(i: int, n: int) -> list[dict]:
-    """1 Service, 1 ServiceAccount, the rest ConfigMaps and (every fifth) Secrets."""
-    ns = f"team-{i % 50}"
-    objs: list[dict] = [
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": f"svc-{i}", "namespace": ns},
-            "spec": {"selector": {"app": f"app-{i}"}, "ports": [{"port": 80, "targetPort": 8080}]},
-        },
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": f"sa-{i}", "namespace": ns}},
-    ]
-    for j in range(n - len(objs)):
-        if j % 5 == 4:
-            objs.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "metadata": {"name": f"s-{i}-{j}", "namespace": ns},
-                    "type": "Opaque",
-                    "stringData": {"token": f"value-{i}-{j}"},
-                }
-            )
-        else:
-            objs.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": f"cm-{i}-{j}", "namespace": ns},
-                    "data": {"key": f"value-{i}-{j}", "LOG_LEVEL": "info"},
-                }
-            )
-    return objs[:n]
 
 
 def main() -> None:
@@ -77,45 +28,9 @@ def main() -> None:
     ap.add_argument("--resources", type=int, default=20)
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="trueup-bench-sync-"))
-    (root / "trueup.yaml").write_text(WORKSPACE)
-    bare = root / "repo.git"
-    git.Repo.init(bare, bare=True, initial_branch="main")
-    work = git.Repo.init(root / "work", initial_branch="main")
-    for i in range(args.apps):
-        d = root / "work" / f"app-{i}"
-        d.mkdir(parents=True)
-        (d / "manifests.yaml").write_text(yamlsafe.dump_all(manifests(i, args.resources)))
-    work.git.add("--all")
-    work.index.commit("bench fleet")
-    work.create_remote("origin", bare.as_uri()).push("main")
-    ws = load(root)
-    for c in ws.clusters.values():
-        p = ws.sim_path(c.name)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        SimCluster.create_db(p, c.name, c.server)
-    control = ws.control()
-    store = AppStore(control)
-    store.install()
+    fleet = build(root, args.apps, args.resources)
+    ws, store = fleet.ws, fleet.store
     bench = ws.open_cluster("bench")
-    for k in range(50):
-        bench.create(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"team-{k}"}},
-            field_manager="bench",
-        )
-    for i in range(args.apps):
-        control.create(
-            {
-                "apiVersion": "trueup.dev/v1alpha1",
-                "kind": "Application",
-                "metadata": {"name": f"app-{i}", "namespace": "trueup"},
-                "spec": {
-                    "project": "default",
-                    "source": {"repoURL": bare.as_uri(), "path": f"app-{i}", "targetRevision": "main"},
-                    "destination": {"name": "bench", "namespace": f"team-{i % 50}"},
-                },
-            },
-            field_manager="bench",
-        )
     print(f"setup: {args.apps} apps x {args.resources} resources in Git, empty cluster", flush=True)
     times: list[float] = []
     failed = 0
