@@ -295,6 +295,7 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
                         {"path": a.path, "manager": a.manager, "operation": a.operation, "time": a.time}
                         for a in (r.diff.attributions if r.diff else [])
                     ],
+                    "changes": r.diff.changes() if r.diff else [],
                     "diff": r.diff.unified() if r.diff else "",
                 }
                 for r in changed

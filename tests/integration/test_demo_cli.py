@@ -81,8 +81,16 @@ def test_identity_drift_is_attributed_to_kubectl_edit(demo_workspace: Path) -> N
     assert app["selfHeal"] is False
     j = run_cli("-w", str(demo_workspace), "app", "diff", "identity-api-prod-us", "-o", "json")
     assert j.returncode == 1
-    managers = {a["manager"] for d in json.loads(j.stdout) for a in d["attributions"]}
+    diffs = json.loads(j.stdout)
+    managers = {a["manager"] for d in diffs for a in d["attributions"]}
     assert "kubectl-edit" in managers
+    changes = [c for d in diffs for c in d["changes"]]
+    assert {
+        "op": "changed",
+        "path": "/spec/template/spec/containers/0/env/0/value",
+        "live": "debug",
+        "desired": "info",
+    } in changes
 
 
 def test_hpa_replicas_ignored(demo_workspace: Path) -> None:

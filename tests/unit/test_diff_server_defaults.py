@@ -75,3 +75,24 @@ def test_field_removed_from_git_after_server_side_apply_is_drift(tmp_path) -> No
     d = diff_resource(desired, live)
     assert d.modified and "/spec/externalTrafficPolicy" in d.changed_paths
     assert not diff_resource(applied, live).modified
+
+
+def test_changes_of_a_secret_show_masks_not_values() -> None:
+    import base64
+
+    desired = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "d"},
+        "type": "Opaque",
+        "data": {"password": base64.b64encode(b"new-hunter2").decode()},
+    }
+    live = copy.deepcopy(desired)
+    live["data"]["password"] = base64.b64encode(b"old-hunter2").decode()
+    d = diff_resource(desired, live)
+    changes = d.changes()
+    assert changes and changes[0]["path"] == "/data/password"
+    text = repr(changes)
+    for raw in (b"new-hunter2", b"old-hunter2"):
+        assert raw.decode() not in text and base64.b64encode(raw).decode() not in text
+    assert set(changes[0]["live"]) == {"+"} and changes[0]["live"] != changes[0]["desired"]
