@@ -140,6 +140,11 @@ class Controller:
             processed = True
             if phase is None or phase in COMPLETED_PHASES:
                 requested[name] = requested.get(name, False)
+        # Applications being deleted: run their resources finalizer (cascade, highest wave first).
+        for app in apps:
+            if (app.get("metadata") or {}).get("deletionTimestamp") and not _skip_reconcile(app):
+                self._finalize(app["metadata"]["name"], now, out)
+                processed = True
         if processed:
             apps = store.list_apps()
 
@@ -179,6 +184,19 @@ class Controller:
             self._update_watches(apps)
         self.decisions.extend(out)
         return out
+
+    def _finalize(self, name: str, now: datetime, out: list[Decision]) -> None:
+        from console.engine.sync.deletion import process_deletion
+
+        try:
+            step = process_deletion(self.ws, name)
+        except Exception as exc:  # noqa: BLE001 - one stuck deletion must not stop the fleet
+            self.log.error("deletion failed", app=name, error=str(exc))
+            out.append(Decision(name, "error", now, reason=str(exc)))
+            return
+        if step.deleted or step.done:
+            self.log.info("deletion", app=name, message=step.message, deleted=len(step.deleted))
+        out.append(Decision(name, "delete", now, reason=step.message))
 
     def _forget(self, names: set[str]) -> None:
         for table in (self._next, self._specs, self._op_seen, self._skip_logged):
