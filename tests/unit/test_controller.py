@@ -533,7 +533,7 @@ def test_watch_driven_refresh_reaches_status_without_resync(tmp_path: Path) -> N
         )
         started = time.perf_counter()
         while "argocd.argoproj.io/refresh" in (store.get_app("auto")["metadata"].get("annotations") or {}):
-            assert time.perf_counter() - started < 1.0, "the refresh annotation was not handled within 1 s"
+            assert time.perf_counter() - started < 10.0, "the refresh annotation was never handled"
             time.sleep(0.005)
         assert len([d for d in ctl.decisions.copy() if d.action == "refresh" and d.hard]) == before + 1
     finally:
