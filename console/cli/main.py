@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--force", action="store_true", help="with init: replace an existing demo workspace in DIR"
     )
+    demo.add_argument(
+        "--no-controller", action="store_true", help="open the console without the embedded controller"
+    )
 
     con = sub.add_parser("console", help="open the console on the current workspace")
     con.add_argument(
