@@ -871,6 +871,21 @@ class ApplicationStatus:
         return out
 
 
+def _envelope(
+    kind: str, metadata: dict[str, Any], spec: dict[str, Any], *, status: dict[str, Any]
+) -> dict[str, Any]:
+    """The canonical top-level form shared by Application, AppProject and ApplicationSet."""
+    out: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": copy.deepcopy(metadata),
+        "spec": spec,
+    }
+    if status:
+        out["status"] = status
+    return out
+
+
 @dataclass
 class Application:
     metadata: dict[str, Any]
@@ -917,17 +932,9 @@ class Application:
         return self.spec.sync_policy.sync_option_value(key)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "apiVersion": API_VERSION,
-            "kind": KIND_APPLICATION,
-            "metadata": copy.deepcopy(self.metadata),
-            "spec": self.spec.to_dict(),
-        }
+        out = _envelope(KIND_APPLICATION, self.metadata, self.spec.to_dict(), status=self.status.to_dict())
         if self.operation is not None:
             out["operation"] = copy.deepcopy(self.operation)
-        status = self.status.to_dict()
-        if status:
-            out["status"] = status
         return out
 
 
@@ -1096,15 +1103,9 @@ class AppProject:
         return str(self.metadata.get("name", ""))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "apiVersion": API_VERSION,
-            "kind": KIND_APPPROJECT,
-            "metadata": copy.deepcopy(self.metadata),
-            "spec": self.spec.to_dict(),
-        }
-        if self.status:
-            out["status"] = copy.deepcopy(self.status)
-        return out
+        return _envelope(
+            KIND_APPPROJECT, self.metadata, self.spec.to_dict(), status=copy.deepcopy(self.status)
+        )
 
 
 def default_project() -> AppProject:
@@ -1202,15 +1203,9 @@ class ApplicationSet:
         return str(self.metadata.get("name", ""))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "apiVersion": API_VERSION,
-            "kind": KIND_APPLICATIONSET,
-            "metadata": copy.deepcopy(self.metadata),
-            "spec": self.spec.to_dict(),
-        }
-        if self.status:
-            out["status"] = copy.deepcopy(self.status)
-        return out
+        return _envelope(
+            KIND_APPLICATIONSET, self.metadata, self.spec.to_dict(), status=copy.deepcopy(self.status)
+        )
 
 
 # --------------------------------------------------------------------------------------------
