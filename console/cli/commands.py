@@ -107,13 +107,12 @@ def cmd_refresh(ws: Workspace, args: argparse.Namespace) -> int:
     report = refresh(ws, args.apps or None, hard=args.hard)
     servers = {c.server: c.name for c in ws.clusters.values()}
     if args.output == "json":
+        refreshed = {c.name for c in report.comparisons}
+        apps = [a for a in AppStore(ws.control()).list_apps() if a["metadata"]["name"] in refreshed]
         emit_json(
             {
                 "seconds": round(report.seconds, 3),
-                "applications": [
-                    views.app_summary(AppStore(ws.control()).get_app(c.name), servers)
-                    for c in report.comparisons
-                ],
+                "applications": [views.app_summary(a, servers) for a in apps],
             }
         )
         return 0
@@ -199,14 +198,11 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if args.output == "tree":
         cmp = compare_one(ws, args.app)
-        from console.engine.health import HealthChecker
-
-        live = None
-        if cmp.cluster:
-            from console.engine.live import LiveState
-
-            live = LiveState.load(ws.open_cluster(cmp.cluster), ws.settings.tracking_annotation)
-        tree = views.resource_tree(cmp, live, HealthChecker())
+        ctx = cmp.context
+        assert ctx is not None
+        # the comparison's own live snapshot and health checker (with the workspace's Lua checks)
+        live = ctx.live.get(cmp.cluster) if cmp.cluster else None
+        tree = views.resource_tree(cmp, live, ctx.health)
         print(f"{args.app}  ({cmp.sync_status}, {cmp.health.status})")
         _print_tree(tree, "")
         return 0

@@ -125,9 +125,6 @@ class AppStore:
                 return default_project_object()
             raise
 
-    def list_appsets(self) -> list[Obj]:
-        return self.cluster.list(API_VERSION, "ApplicationSet", NAMESPACE).items
-
     # writes -----------------------------------------------------------
     def install(self) -> None:
         """Idempotent: CRDs and the namespace."""

@@ -82,6 +82,9 @@ class Comparison:
     images: list[str] = field(default_factory=list)
     cluster: str = ""
     kept_previous: bool = False  # transient repo error inside the grace period
+    # the cycle's caches (live snapshot, health checker with the workspace's Lua checks), so views of
+    # this comparison (e.g. the resource tree) reuse them instead of listing the cluster again
+    context: CompareContext | None = field(default=None, repr=False, compare=False)
     source_error_since: str = ""
 
     @property
@@ -164,7 +167,7 @@ class CompareContext:
         return state
 
 
-def _parse_time(value: str) -> datetime | None:
+def parse_time(value: str) -> datetime | None:
     try:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except (TypeError, ValueError):
@@ -173,7 +176,7 @@ def _parse_time(value: str) -> datetime | None:
 
 def compare_app(ctx: CompareContext, app: Obj, *, revision_override: str | None = None) -> Comparison:
     """Compare one Application. Never raises for bad input: problems become conditions."""
-    cmp = Comparison(app=app)
+    cmp = Comparison(app=app, context=ctx)
     spec = app.get("spec") or {}
     # 1. spec validation
     try:
@@ -280,7 +283,7 @@ def _source_error(ctx: CompareContext, cmp: Comparison, message: str, *, transie
     status = cmp.app.get("status") or {}
     since = status.get("sourceErrorSince") or now_rfc3339()
     cmp.source_error_since = since
-    started = _parse_time(since)
+    started = parse_time(since)
     young = (
         started is not None
         and (datetime.now(UTC) - started).total_seconds() < ctx.ws.settings.repo_error_grace_period

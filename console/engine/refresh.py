@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 from console.cluster.api import NotFound, Obj
 from console.engine.appstore import AppStore
-from console.engine.compare import CompareContext, Comparison, compare_app, status_fingerprint, status_of
+from console.engine.compare import (
+    CompareContext,
+    Comparison,
+    compare_app,
+    parse_time,
+    status_fingerprint,
+    status_of,
+)
 from console.engine.workspace import Workspace
 
 
@@ -105,9 +112,7 @@ def _refresh(
 
 def _stale(prev: Obj, max_age: float = 60.0) -> bool:
     """reconciledAt is rewritten at most once a minute when nothing else changed (saves writes)."""
-    from console.engine.compare import _parse_time
-
-    ts = _parse_time(prev.get("reconciledAt", ""))
+    ts = parse_time(prev.get("reconciledAt", ""))
     return ts is None or (time.time() - ts.timestamp()) > max_age
 
 
