@@ -236,6 +236,7 @@ def _desired(
     sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
     objs: list[Obj] = []
     seen: dict[ResourceKey, int] = {}
+    repeats: dict[ResourceKey, int] = {}
     failed = False
     for i, src in enumerate(sources):
         if src.get("ref") and not src.get("path") and not src.get("chart"):
@@ -263,14 +264,16 @@ def _desired(
             obj = model.map_argo_api_version(obj)
             key = ResourceKey.of(obj)
             if key in seen:
-                cmp.add_condition(
-                    "RepeatedResourceWarning",
-                    f"Resource {key.group}/{key.kind}/{key.namespace}/{key.name} appeared {2} times among application resources.",
-                )
-                objs[seen[key]] = obj
+                repeats[key] = repeats.get(key, 1) + 1
+                objs[seen[key]] = obj  # last wins, as in Argo
                 continue
             seen[key] = len(objs)
             objs.append(obj)
+    for key, count in repeats.items():
+        cmp.add_condition(
+            "RepeatedResourceWarning",
+            f"Resource {key.group}/{key.kind}/{key.namespace}/{key.name} appeared {count} times among application resources.",
+        )
     if cmp.revisions:
         cmp.revision = cmp.revisions[0]
     if cmp.source_types:

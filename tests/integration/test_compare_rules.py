@@ -204,3 +204,15 @@ def test_repo_error_grace_period_keeps_last_good_status(tmp_path: Path) -> None:
     refresh(load(tmp_path))
     st = _status(ws, "app")
     assert st["sync"]["status"] == "Synced" and "conditions" not in st and "sourceErrorSince" not in st
+
+
+def test_repeated_resource_warning_counts_occurrences(tmp_path: Path) -> None:
+    three = CM + "---\n" + CM.replace('"1"', '"2"') + "---\n" + CM.replace('"1"', '"3"')
+    ws, repo, _ = make_workspace(tmp_path, {"app/cm.yaml": three})
+    ws.control().create(application("app", repo, "app"), field_manager="t")
+    refresh(ws)
+    conds = {c["type"]: c["message"] for c in _status(ws, "app")["conditions"]}
+    assert (
+        conds["RepeatedResourceWarning"]
+        == "Resource /ConfigMap//cm appeared 3 times among application resources."  # as rendered, before defaulting the namespace
+    )
