@@ -44,6 +44,11 @@ class ResourceState:
     message: str = ""
     ignore_extraneous: bool = False
 
+    @property
+    def listed(self) -> bool:
+        """Shown in status and trees: hooks only once a sync has created them (as Argo lists them)."""
+        return bool(self.key.name) and not (self.hook and self.live is None)
+
     def to_status(self) -> Obj:
         out: Obj = {
             "group": self.key.group,
@@ -498,7 +503,7 @@ def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
     )
     status["health"] = health
     # a generateName hook has no identity until a sync creates it; its live copies are listed instead
-    status["resources"] = [r.to_status() for r in cmp.resources if r.key.name]
+    status["resources"] = [r.to_status() for r in cmp.resources if r.listed]
     prev_conds = {(c.get("type"), c.get("message")): c for c in prev.get("conditions") or []}
     status["conditions"] = [prev_conds.get((c["type"], c["message"]), c) for c in cmp.conditions]
     if not status["conditions"]:

@@ -68,6 +68,8 @@ def resource_tree(cmp: Comparison, live: LiveState | None, checker: HealthChecke
 
     out = []
     for r in cmp.resources:
+        if not r.listed:
+            continue
         if r.live is not None:
             n = node(r.live, 0)
         else:
