@@ -535,6 +535,10 @@ def test_watch_driven_refresh_reaches_status_without_resync(tmp_path: Path) -> N
         while "argocd.argoproj.io/refresh" in (store.get_app("auto")["metadata"].get("annotations") or {}):
             assert time.perf_counter() - started < 10.0, "the refresh annotation was never handled"
             time.sleep(0.005)
+        # the pass that removed the annotation records its decisions when it ends: wait for it
+        while len([d for d in ctl.decisions.copy() if d.action == "refresh" and d.hard]) == before:
+            assert time.perf_counter() - started < 10.0, "no hard refresh decision was recorded"
+            time.sleep(0.005)
         assert len([d for d in ctl.decisions.copy() if d.action == "refresh" and d.hard]) == before + 1
     finally:
         stop.set()
