@@ -59,12 +59,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Words were validated by the parser: `init DIR` or at most one DIR."""
     from console.demo.bootstrap import DemoError, init_demo
 
     words = list(args.demo_args)
-    if words and words[0] == "init":
-        if len(words) != 2:
-            raise CommandError("usage: trueup demo init DIR")
+    if words[:1] == ["init"]:
         target = Path(words[1]).expanduser().resolve()
         try:
             init_demo(target, force=args.force, progress=lambda m: print(m, file=sys.stderr))
@@ -73,8 +72,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo workspace ready: {target}")
         print(f"next: cd {target} && trueup refresh && trueup app list")
         return 0
-    if len(words) > 1:
-        raise CommandError("usage: trueup demo [DIR] | trueup demo init DIR")
     target = Path(words[0]).expanduser().resolve() if words else DEFAULT_DEMO_DIR
     if not (target / "trueup.yaml").exists():
         try:
