@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,35 @@ def project(name: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": "trueup"},
         "spec": spec,
     }
+
+
+# ---------------------------------------------------------------- bad input through the CLI
+
+
+def assert_one_line_error(
+    result: subprocess.CompletedProcess[str], code: int, *, usage: str | None = None
+) -> str:
+    """The bad-input contract (DESIGN.md §4/§5): exit `code`, no traceback, no raw control
+    character, and one error line on stderr. argparse's usage errors may lead with their `usage:`
+    block, which must then be the usage of `usage` (e.g. "trueup app list"), the subcommand that
+    failed. Returns the error line."""
+    from widgets.safe_text import is_unsafe
+
+    err = result.stderr
+    assert result.returncode == code, (result.returncode, err)
+    assert "Traceback" not in err and "Traceback" not in result.stdout, err
+    assert not any(is_unsafe(ch, keep_newlines=True) for ch in err), err
+    lines = err.splitlines()
+    if usage is not None:
+        assert lines and lines[0].startswith(f"usage: {usage} "), err
+    if lines and lines[0].startswith("usage:"):
+        i = 1
+        while i < len(lines) and lines[i].startswith(" "):
+            i += 1  # argparse wraps a long usage onto indented lines
+        lines = lines[i:]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("trueup"), err  # `trueup: ...` or `trueup app list: error: ...`
+    return lines[0]
 
 
 # ---------------------------------------------------------------- hostile strings (terminal safety)

@@ -21,6 +21,7 @@ from console.engine.compare import (
     status_fingerprint,
     status_of,
 )
+from console.engine.sources import ManifestCache, RenderResult
 from console.engine.workspace import Workspace
 
 
@@ -53,9 +54,17 @@ def new_context(ws: Workspace, store: AppStore, *, hard: bool = False) -> Compar
     ctx = CompareContext.create(ws, projects)
     ctx.clock = cycle_clock(store.cluster)  # status times on the control cluster's clock
     ctx.git.begin_cycle()
-    if hard:
-        ctx.manifests = None  # regenerate every manifest; the cache is refilled by the next normal refresh
+    if hard and ctx.manifests is not None:
+        ctx.manifests = RegeneratingCache(ctx.manifests.root)
     return ctx
+
+
+class RegeneratingCache(ManifestCache):
+    """Hard refresh (Argo's `noCache`): never read a cached render, but store the fresh one, so a
+    stale or damaged entry is replaced and the next normal refresh uses the regenerated result."""
+
+    def get(self, key: str | None) -> RenderResult | None:
+        return None
 
 
 def refresh(
