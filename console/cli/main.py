@@ -110,6 +110,15 @@ def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     return out or [parser]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trueup")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="trueup",
@@ -121,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workspace",
         help="workspace directory (default: $TRUEUP_WORKSPACE, then the current directory and its parents)",
     )
+    p.add_argument("--version", action="version", version=f"trueup {_version()}", help="print the version")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
