@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/trueup demo $(DEMO_DIR)
+	@echo "trueup is in $(CURDIR)/$(BIN): run 'source .venv/bin/activate' here to put it on PATH, then 'cd $(DEMO_DIR)'"
 
 # The whole suite: lint, types, unit + TUI + integration tests (sim and real control plane).
 test: $(STAMP) check tools

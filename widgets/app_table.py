@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from widgets.safe_text import safe_text
 from widgets.status import status_text
 
 
@@ -52,13 +53,15 @@ class AppTable(DataTable[Text]):
             self.add_column(label, key=key)
 
     def _cells(self, row: AppRow) -> tuple[Text, ...]:
+        """Every value is untrusted (names and messages come from Git and clusters): safe_text
+        makes control characters visible and never parses markup."""
         return (
-            Text("  " + row.name),
-            Text(row.cluster),
-            Text(row.namespace or "-"),
+            safe_text("  " + row.name),
+            safe_text(row.cluster),
+            safe_text(row.namespace or "-"),
             status_text(row.sync, color=self._color),
             status_text(row.health, color=self._color),
-            Text(row.message[:120]),
+            safe_text(row.message[:120]),
         )
 
     def show(self, rows: Sequence[AppRow]) -> None:
@@ -72,7 +75,7 @@ class AppTable(DataTable[Text]):
                 pk = f"project:{r.project}"
                 keys.append(pk)
                 count = sum(1 for x in ordered if x.project == r.project)
-                values[pk] = (Text(f"▾ {r.project} ({count})", style="bold"),) + tuple(
+                values[pk] = (safe_text(f"▾ {r.project} ({count})", style="bold"),) + tuple(
                     Text("") for _ in COLUMNS[1:]
                 )
                 last_project = r.project

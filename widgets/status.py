@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from widgets.safe_text import safe_text
+
 # word -> (symbol, theme-variable style)
 _SYMBOLS: dict[str, tuple[str, str]] = {
     "Healthy": ("♥", "green"),
@@ -27,4 +29,4 @@ _SYMBOLS: dict[str, tuple[str, str]] = {
 def status_text(word: str, *, color: bool = True) -> Text:
     """`Text` (never markup) so an unexpected value cannot inject styles."""
     symbol, style = _SYMBOLS.get(word, ("·", ""))
-    return Text(f"{symbol} {word}", style=style if color else "")
+    return safe_text(f"{symbol} {word}", style=style if color else "")

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.cli.output import emit_json, emit_yaml, one_line, table
+from console.cli.output import emit_json, emit_yaml, emit_yaml_all, one_line, table
+from console.cli.output import fields as emit_fields
 from console.cluster.api import NotFound, Obj
 from console.engine import views
 from console.engine.appstore import AppStore
@@ -59,12 +60,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Words were validated by the parser: `init DIR` or at most one DIR."""
     from console.demo.bootstrap import DemoError, init_demo
 
     words = list(args.demo_args)
-    if words and words[0] == "init":
-        if len(words) != 2:
-            raise CommandError("usage: trueup demo init DIR")
+    if words[:1] == ["init"]:
         target = Path(words[1]).expanduser().resolve()
         try:
             init_demo(target, force=args.force, progress=lambda m: print(m, file=sys.stderr))
@@ -73,8 +73,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo workspace ready: {target}")
         print(f"next: cd {target} && trueup refresh && trueup app list")
         return 0
-    if len(words) > 1:
-        raise CommandError("usage: trueup demo [DIR] | trueup demo init DIR")
     target = Path(words[0]).expanduser().resolve() if words else DEFAULT_DEMO_DIR
     if not (target / "trueup.yaml").exists():
         try:
@@ -140,13 +138,21 @@ def _summaries(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.project:
+        known = {p["metadata"]["name"] for p in AppStore(ws.control()).list_projects()}
+        missing = [p for p in dict.fromkeys(args.project) if p not in known]
+        if missing:
+            raise CommandError(
+                f"project{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} not found "
+                "(see `trueup project list`)"
+            )
     rows = _summaries(ws)
     if args.project:
         rows = [r for r in rows if r["project"] in args.project]
-    if args.sync:
-        rows = [r for r in rows if r["sync"]["status"].lower() == args.sync.lower()]
+    if args.sync:  # canonical spelling from the parser
+        rows = [r for r in rows if r["sync"]["status"] == args.sync]
     if args.health:
-        rows = [r for r in rows if r["health"]["status"].lower() == args.health.lower()]
+        rows = [r for r in rows if r["health"]["status"] == args.health]
     out = args.output
     if out == "json":
         emit_json(rows)
@@ -190,6 +196,9 @@ def _get_app(ws: Workspace, name: str) -> Obj:
 
 def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
     app = _get_app(ws, args.app)
+    if args.refresh or args.hard_refresh:  # as argocd: refresh this app, then show the new status
+        refresh(ws, [args.app], hard=args.hard_refresh)
+        app = _get_app(ws, args.app)
     if args.output == "json":
         emit_json(app)
         return 0
@@ -207,7 +216,7 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         _print_tree(tree, "")
         return 0
     s = views.app_summary(app, {c.server: c.name for c in ws.clusters.values()})
-    fields = [
+    fields: list[tuple[str, Any]] = [
         ("Name", s["name"]),
         ("Project", s["project"]),
         ("Cluster", s["cluster"]),
@@ -228,10 +237,8 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         ),
         ("Reconciled", s["reconciledAt"] or "never"),
     ]
-    for k, v in fields:
-        print(f"{k + ':':<15}{v}")
-    for c in s["conditions"]:
-        print(f"{'Condition:':<15}{c['type']}: {one_line(c['message'], 120)}")
+    fields += [("Condition", f"{c['type']}: {one_line(c['message'], 120)}") for c in s["conditions"]]
+    emit_fields(fields)
     resources = (app.get("status") or {}).get("resources") or []
     if resources:
         print()
@@ -340,9 +347,7 @@ def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json(objs)
     else:
-        from console.engine import yamlsafe
-
-        sys.stdout.write(yamlsafe.dump_all(objs))
+        emit_yaml_all(objs)
     return 0
 
 

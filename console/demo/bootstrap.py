@@ -2,13 +2,20 @@
 
 The fleet is deployed from commit 1, then Git moves one commit ahead and a few live incidents are
 staged, so the first `trueup refresh` shows the states an on-call engineer should practise on.
+
+Time: staging needs the sim clusters to live through 20 minutes (rollouts finish, a progress
+deadline passes). Rather than fast-forwarding past the wall clock, every sim clock starts
+`STAGED_SECONDS` in the past and is advanced by exactly that much, so when init returns the sims
+read the wall time and nothing the demo shows (managedFields times, operation and history times,
+commit dates) lies in the future. The commits and the initial deployment are dated on the same
+sim timeline.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +25,7 @@ from console.cluster.api import Cluster, Obj
 from console.engine import hooks, model, tracking, yamlsafe
 from console.engine.appstore import AppStore
 from console.engine.sources import GitCache, render
+from console.engine.sync.operation import cluster_now, rfc3339
 from console.engine.sync.tasks import KIND_ORDER
 from console.engine.workspace import WORKSPACE_FILE, Workspace, load
 
@@ -25,6 +33,9 @@ CONTENT = resources.files("console.demo") / "content"
 AUTHOR = git.Actor("Platform Team", "platform@acme.example")
 BOOTSTRAP_MANAGER = "trueup"
 DEMO_USER = "demo-bootstrap"
+SETTLE_DEPLOY_SECONDS = 15 * 60  # rollouts finish; the unpullable image passes its progress deadline
+SETTLE_EDIT_SECONDS = 5 * 60  # the live edit's rollout finishes
+STAGED_SECONDS = SETTLE_DEPLOY_SECONDS + SETTLE_EDIT_SECONDS
 
 
 class DemoError(Exception):
@@ -42,9 +53,10 @@ def _copy_tree(src: Path, dst: Path, repo_url: str) -> None:
         out.write_text(path.read_text().replace("__REPO_URL__", repo_url))
 
 
-def _commit_all(repo: git.Repo, message: str, author: git.Actor) -> str:
+def _commit_all(repo: git.Repo, message: str, author: git.Actor, at: datetime) -> str:
     repo.git.add("--all")
-    commit = repo.index.commit(message, author=author, committer=author)
+    date = f"{int(at.timestamp())} +0000"  # git's internal date format
+    commit = repo.index.commit(message, author=author, committer=author, author_date=date, commit_date=date)
     return commit.hexsha
 
 
@@ -99,10 +111,9 @@ def _apply_all(rendered: list[tuple[Cluster, list[Obj]]]) -> None:
 
 
 def _synced_status(app: Obj, sha: str, when: str) -> Obj:
-    """The state a completed sync of commit 1 leaves. No history entry: history is written only by
-    the sync executor, so the first `trueup app sync` of the demo records entry 0."""
+    """The operation state a completed sync of commit 1 leaves."""
     src = app["spec"]["source"]
-    op = {"sync": {"revision": sha}, "initiatedBy": {"username": DEMO_USER}}
+    op = {"sync": {"revision": sha}, "initiatedBy": {"username": DEMO_USER, "automated": False}}
     return {
         "operationState": {
             "operation": op,
@@ -116,23 +127,77 @@ def _synced_status(app: Obj, sha: str, when: str) -> Obj:
 
 
 def _record_synced(store: AppStore, app: Obj, sha: str, when: str) -> None:
+    """Operation state and history entry 0, exactly as the executor records a finished sync, so
+    `app history` lists the initial deployment and `app rollback APP 0` returns to it."""
+    from console.engine.sync.history import append_history
     from console.engine.sync.operation import update_status
 
-    update_status(store, app["metadata"]["name"], lambda st: {**st, **_synced_status(app, sha, when)})
+    def mutate(status: Obj) -> Obj:
+        new = {**status, **_synced_status(app, sha, when)}
+        state = new["operationState"]
+        append_history(new, app, state, state["operation"], deployed_at=when)
+        return new
+
+    update_status(store, app["metadata"]["name"], mutate)
+
+
+def _check_target(target: Path, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise DemoError(f"{target} is a file, not a directory; choose a new or empty directory")
+    if target.is_dir() and any(target.iterdir()):
+        if not (target / WORKSPACE_FILE).exists():
+            raise DemoError(f"{target} exists and is not empty; choose an empty or new directory")
+        if not force:
+            raise DemoError(f"{target} already holds a workspace; pass --force to recreate it")
 
 
 def init_demo(
     target: Path, *, force: bool = False, progress: Callable[[str], None] | None = None
 ) -> Workspace:
-    say = progress or (lambda _m: None)
-    if target.exists() and any(target.iterdir()):
-        if not (target / WORKSPACE_FILE).exists():
-            raise DemoError(f"{target} exists and is not empty; choose an empty or new directory")
-        if not force:
-            raise DemoError(f"{target} already holds a workspace; pass --force to recreate it")
-        shutil.rmtree(target)
-    target.mkdir(parents=True, exist_ok=True)
+    """Create the demo in `target`. Filesystem problems (a file in the way, no permission, disk
+    full) raise DemoError naming the path; a directory this call created is removed again."""
+    try:
+        _check_target(target, force)
+    except OSError as exc:
+        raise DemoError(f"cannot use {target} for the demo: {exc.strerror or exc}") from None
+    created = not target.exists()
+    try:
+        if target.exists() and force:
+            shutil.rmtree(target)
+        target.mkdir(parents=True, exist_ok=True)
+        return _build(target, progress or (lambda _m: None))
+    except OSError as exc:
+        _clean(target, remove_dir=created)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(target) else ""
+        raise DemoError(
+            f"cannot create the demo workspace in {target}: {exc.strerror or exc}{where}; "
+            "choose a directory you can write to"
+        ) from None
+    except BaseException:  # a half-built demo is worse than none (Ctrl-C included)
+        _clean(target, remove_dir=created)
+        raise
+
+
+def _clean(target: Path, *, remove_dir: bool) -> None:
+    """Undo a failed init: target was new, empty, or (--force) emptied, so all of it is ours."""
+    if remove_dir:
+        shutil.rmtree(target, ignore_errors=True)
+        return
+    try:
+        children = list(target.iterdir())
+    except OSError:
+        return
+    for child in children:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _build(target: Path, say: Callable[[str], None]) -> Workspace:
     from console.cluster.sim import SimCluster
+
+    start = datetime.now(UTC) - timedelta(seconds=STAGED_SECONDS)
 
     # 1. Git: bare origin + working clone, two commits.
     say("creating the fleet Git repository")
@@ -142,10 +207,10 @@ def init_demo(
     work = git.Repo.init(target / "fleet", initial_branch="main")
     work.create_remote("origin", repo_url)
     _copy_tree(Path(str(CONTENT / "repo")), target / "fleet", repo_url)
-    sha1 = _commit_all(work, "Initial fleet", AUTHOR)
+    sha1 = _commit_all(work, "Initial fleet", AUTHOR, start)
     work.git.push("origin", "main")
 
-    # 2. Workspace file and sim clusters.
+    # 2. Workspace file and sim clusters, their clocks STAGED_SECONDS in the past.
     (target / WORKSPACE_FILE).write_text(
         (CONTENT / "trueup.yaml").read_text().replace("__REPO_URL__", repo_url)
     )
@@ -154,7 +219,7 @@ def init_demo(
     for cfg in ws.clusters.values():
         path = ws.sim_path(cfg.name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sim = SimCluster.create_db(path, cfg.name, cfg.server)
+        sim = SimCluster.create_db(path, cfg.name, cfg.server, clock_offset=-STAGED_SECONDS)
         if cfg.unpullable_images:
             sim.set_meta("unpullable_images", list(cfg.unpullable_images))
     control = ws.control()
@@ -170,7 +235,7 @@ def init_demo(
     root = model.map_argo_api_version(root_doc)
     control.apply(root, field_manager=BOOTSTRAP_MANAGER)
     _apply_all([_render_app(ws, gitc, root, sha1)])
-    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = rfc3339(cluster_now(control))
     _record_synced(store, root, sha1, when)
     apps = [a for a in store.list_apps() if a["metadata"]["name"] != root["metadata"]["name"]]
     _apply_all([_render_app(ws, gitc, app, sha1) for app in apps])
@@ -178,17 +243,22 @@ def init_demo(
         _record_synced(store, app, sha1, when)
 
     # 4. Let the clusters settle (rollouts finish; the unpullable image passes its progress deadline).
-    _settle(ws, 15 * 60)
+    _settle(ws, SETTLE_DEPLOY_SECONDS)
 
     # 5. Git moves one commit ahead (payments-api prod-us digest, prod-eu config).
     _copy_tree(Path(str(CONTENT / "commit-ahead")), target / "fleet", repo_url)
-    _commit_all(work, "payments-api: roll out new image digest to prod-us; prod-eu config change", AUTHOR)
+    _commit_all(
+        work,
+        "payments-api: roll out new image digest to prod-us; prod-eu config change",
+        AUTHOR,
+        cluster_now(control),
+    )
     work.git.push("origin", "main")
 
     # 6. A live edit on identity-api-prod-us by `kubectl edit` (drift, selfHeal off).
     say("staging incidents")
     _live_edit_identity(ws)
-    _settle(ws, 5 * 60)  # the edit's rollout finishes: drifted but healthy
+    _settle(ws, SETTLE_EDIT_SECONDS)  # the edit's rollout finishes: drifted but healthy
     return ws
 
 

@@ -7,8 +7,10 @@ health -> status. Everything here is read-only; `refresh.py` writes the result t
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cluster.api import ClusterError, Obj, ResourceKey, split_api_version
@@ -27,6 +29,33 @@ APP_KINDS = {("trueup.dev", "Application"), ("argoproj.io", "Application")}
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cluster_time(cluster: object) -> datetime:
+    """The time as `cluster` sees it: a sim cluster's persisted (shared, freezable) clock, else
+    UTC now. Status times are written on the control cluster's clock, as its other times are."""
+    clock = getattr(cluster, "clock", None)
+    now = getattr(clock, "now", None)
+    if callable(now):
+        value = now()
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def cycle_clock(cluster: object) -> Callable[[], datetime]:
+    """The cluster's time read once, then advanced by the monotonic clock: one refresh cycle of
+    10,000 apps must not read a sim clock's file for every status it writes."""
+    base, t0 = cluster_time(cluster), time.monotonic()
+    return lambda: base + timedelta(seconds=time.monotonic() - t0)
+
+
+def stale(previous: Obj, status: Obj, max_age: float = 60.0) -> bool:
+    """reconciledAt alone is rewritten at most once a minute (both times are on one clock)."""
+    before, now = parse_time(previous.get("reconciledAt", "")), parse_time(status.get("reconciledAt", ""))
+    if before is None or now is None:
+        return True
+    return not 0 <= (now - before).total_seconds() <= max_age
 
 
 @dataclass
@@ -100,7 +129,8 @@ class Comparison:
         for c in self.conditions:
             if c["type"] == ctype and c["message"] == message:
                 return
-        self.conditions.append({"type": ctype, "message": message, "lastTransitionTime": now_rfc3339()})
+        when = self.context.now_rfc3339() if self.context is not None else now_rfc3339()
+        self.conditions.append({"type": ctype, "message": message, "lastTransitionTime": when})
 
     def has_error(self) -> bool:
         return any(c["type"].endswith("Error") for c in self.conditions)
@@ -119,6 +149,10 @@ class CompareContext:
     live: dict[str, LiveState] = field(default_factory=dict)
     live_errors: dict[str, str] = field(default_factory=dict)
     _parsed_projects: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def now_rfc3339(self) -> str:
+        return self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     @classmethod
     def create(cls, ws: Workspace, projects_by_name: dict[str, Obj]) -> CompareContext:
@@ -289,12 +323,12 @@ def _desired(
 def _source_error(ctx: CompareContext, cmp: Comparison, message: str, *, transient: bool) -> None:
     """Argo's repo error grace period: keep the last good status while a transient error is young."""
     status = cmp.app.get("status") or {}
-    since = status.get("sourceErrorSince") or now_rfc3339()
+    since = status.get("sourceErrorSince") or ctx.now_rfc3339()
     cmp.source_error_since = since
     started = parse_time(since)
     young = (
         started is not None
-        and (datetime.now(UTC) - started).total_seconds() < ctx.ws.settings.repo_error_grace_period
+        and (ctx.clock() - started).total_seconds() < ctx.ws.settings.repo_error_grace_period
     )
     if transient and young and (status.get("sync") or {}).get("revision"):
         cmp.kept_previous = True
@@ -475,6 +509,7 @@ def _images(obj: Obj) -> list[str]:
 def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
     """The Application `status` for this comparison (Argo's schema; previous history etc. kept)."""
     prev = dict(previous or {})
+    now = cmp.context.now_rfc3339() if cmp.context is not None else now_rfc3339()
     if cmp.kept_previous:
         prev["sourceErrorSince"] = cmp.source_error_since
         return prev
@@ -499,7 +534,7 @@ def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
     health["lastTransitionTime"] = (
         prev_health.get("lastTransitionTime")
         if prev_health.get("status") == cmp.health.status and prev_health.get("lastTransitionTime")
-        else now_rfc3339()
+        else now
     )
     status["health"] = health
     # a generateName hook has no identity until a sync creates it; its live copies are listed instead
@@ -508,7 +543,7 @@ def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
     status["conditions"] = [prev_conds.get((c["type"], c["message"]), c) for c in cmp.conditions]
     if not status["conditions"]:
         del status["conditions"]
-    status["reconciledAt"] = now_rfc3339()
+    status["reconciledAt"] = now
     if cmp.source_type:
         status["sourceType"] = cmp.source_type
     if len(cmp.source_types) > 1:

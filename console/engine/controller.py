@@ -17,14 +17,20 @@ import collections
 import json
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console.cluster.api import Cluster, ClusterError, NotFound, Obj, ResourceKey
 from console.engine.appstore import NAMESPACE, AppStore
-from console.engine.compare import CompareContext, Comparison, compare_app, status_fingerprint, status_of
+from console.engine.compare import (
+    CompareContext,
+    Comparison,
+    compare_app,
+    stale,
+    status_fingerprint,
+    status_of,
+)
 from console.engine.controller_autosync import AutoSyncDecision, ResourceView, SelfHealBackoff, decide
 from console.engine.controller_log import ControllerLog
 from console.engine.controller_watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
@@ -174,6 +180,8 @@ class Controller:
                 ctx = contexts.get(hard)
                 if ctx is None:
                     ctx = contexts[hard] = new_context(self.ws, store, hard=hard)
+                    if self._clock is not None:
+                        ctx.clock = self._clock  # status times on the controller's (injected) clock
                 self._reconcile(store, ctx, app, now, hard, out)
             except Exception as exc:  # noqa: BLE001 - one broken app must not stop the fleet
                 self.log.error("reconcile failed", app=name, error=str(exc))
@@ -357,7 +365,9 @@ class Controller:
         name = app["metadata"]["name"]
         prev = app.get("status") or {}
         status = status_of(cmp, prev)
-        if status_fingerprint(status) == status_fingerprint(prev) and not _stale(prev):
+        if status_fingerprint(status) == status_fingerprint(prev) and not stale(
+            prev, status, STATUS_REWRITE_AGE
+        ):
             return
 
         def mutate(live: Obj) -> Obj:
@@ -481,15 +491,6 @@ class Controller:
 def _skip_reconcile(app: Obj) -> bool:
     annotations = (app.get("metadata") or {}).get("annotations") or {}
     return str(annotations.get(SKIP_RECONCILE_ANNOTATION, "")).lower() == "true"
-
-
-def _stale(prev: Obj) -> bool:
-    from console.engine.sync.operation import parse_time
-
-    at = parse_time(prev.get("reconciledAt"))
-    if at is None:
-        return True
-    return abs(time.time() - at.timestamp()) > STATUS_REWRITE_AGE
 
 
 def _targets_digest(cmp: Comparison) -> str:

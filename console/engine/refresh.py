@@ -16,10 +16,12 @@ from console.engine.compare import (
     CompareContext,
     Comparison,
     compare_app,
-    parse_time,
+    cycle_clock,
+    stale,
     status_fingerprint,
     status_of,
 )
+from console.engine.sources import ManifestCache, RenderResult
 from console.engine.workspace import Workspace
 
 
@@ -50,10 +52,19 @@ def select_apps(apps: Sequence[Obj], names: Sequence[str] | None) -> list[Obj]:
 def new_context(ws: Workspace, store: AppStore, *, hard: bool = False) -> CompareContext:
     projects = {p["metadata"]["name"]: p for p in store.list_projects()}
     ctx = CompareContext.create(ws, projects)
+    ctx.clock = cycle_clock(store.cluster)  # status times on the control cluster's clock
     ctx.git.begin_cycle()
-    if hard:
-        ctx.manifests = None  # regenerate every manifest; the cache is refilled by the next normal refresh
+    if hard and ctx.manifests is not None:
+        ctx.manifests = RegeneratingCache(ctx.manifests.root)
     return ctx
+
+
+class RegeneratingCache(ManifestCache):
+    """Hard refresh (Argo's `noCache`): never read a cached render, but store the fresh one, so a
+    stale or damaged entry is replaced and the next normal refresh uses the regenerated result."""
+
+    def get(self, key: str | None) -> RenderResult | None:
+        return None
 
 
 def refresh(
@@ -96,7 +107,7 @@ def _refresh(
         if write:
             prev = app.get("status") or {}
             status = status_of(cmp, prev)
-            if status_fingerprint(status) != status_fingerprint(prev) or _stale(prev):
+            if status_fingerprint(status) != status_fingerprint(prev) or stale(prev, status):
                 try:
                     store.write_status(cmp.name, status)
                     report.written += 1
@@ -108,12 +119,6 @@ def _refresh(
             progress(i + 1, len(apps), cmp.name)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _stale(prev: Obj, max_age: float = 60.0) -> bool:
-    """reconciledAt is rewritten at most once a minute when nothing else changed (saves writes)."""
-    ts = parse_time(prev.get("reconciledAt", ""))
-    return ts is None or (time.time() - ts.timestamp()) > max_age
 
 
 def compare_one(ws: Workspace, name: str, *, revision: str | None = None) -> Comparison:

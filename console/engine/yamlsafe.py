@@ -122,9 +122,14 @@ def iter_objects(docs: list[Any], source: str) -> Iterator[dict[str, Any]]:
         yield doc
 
 
-def dump(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+def dump(obj: Any, *, ascii_only: bool = False) -> str:
+    """`ascii_only` escapes every non-ASCII character (double-quoted scalars); still exact YAML."""
+    return yaml.dump(
+        obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=not ascii_only
+    )
 
 
-def dump_all(objs: list[Any]) -> str:
-    return yaml.dump_all(objs, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+def dump_all(objs: list[Any], *, ascii_only: bool = False) -> str:
+    return yaml.dump_all(
+        objs, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=not ascii_only
+    )

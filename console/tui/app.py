@@ -17,6 +17,7 @@ from console.engine.appstore import AppStore
 from console.engine.refresh import refresh
 from console.engine.workspace import Workspace
 from widgets.app_table import AppRow, AppTable
+from widgets.safe_text import safe_text, visible
 
 
 def rows_from(ws: Workspace) -> list[AppRow]:
@@ -65,7 +66,7 @@ class TrueupApp(App[int]):
         self.poll_seconds = poll_seconds
         self.controller = EmbeddedController(ws.root) if embedded_controller else None
         mode = " · controller" if self.controller else ""
-        self.sub_title = f"{ws.root.name} · control: {ws.control_cluster} · read-only{mode}"
+        self.sub_title = visible(f"{ws.root.name} · control: {ws.control_cluster} · read-only{mode}")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,9 +96,8 @@ class TrueupApp(App[int]):
         self._set_status(f"{len(rows)} applications · {bad} need attention")
 
     def _set_status(self, text: str) -> None:
-        from rich.text import Text
-
-        self.query_one("#status", Static).update(Text(text))
+        """Status lines quote engine errors and names: never markup, controls made visible."""
+        self.query_one("#status", Static).update(safe_text(" ".join(text.split())))
 
     def action_refresh(self) -> None:
         self._set_status("refreshing…")

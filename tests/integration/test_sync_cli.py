@@ -101,7 +101,9 @@ def test_demo_sync_wait_history_and_prune(demo: Path) -> None:
     r = run_cli("-w", w, "app", "history", APP, "-o", "json")
     history = json.loads(r.stdout)
     head = git.Repo(demo / "fleet").head.commit.hexsha
-    assert len(history) == 1 and history[0]["revision"] == head and history[0]["id"] == 0
+    # entry 0 is the demo's initial deployment (commit 1), entry 1 this sync
+    first = list(git.Repo(demo / "fleet").iter_commits("HEAD"))[-1].hexsha
+    assert [(h["id"], h["revision"]) for h in history] == [(0, first), (1, head)]
 
     # remove the ConfigMap from Git; refresh shows it requiresPruning
     work = git.Repo(demo / "fleet")
@@ -134,7 +136,7 @@ def test_demo_sync_wait_history_and_prune(demo: Path) -> None:
     assert [(x["status"], x["message"]) for x in pruned] == [("Pruned", "pruned")]
     assert _resource(_app_json(demo), "ConfigMap", "payments-api-config") is None
     r = run_cli("-w", w, "app", "history", APP, "-o", "json")
-    assert [h["id"] for h in json.loads(r.stdout)] == [0, 1, 2]
+    assert [h["id"] for h in json.loads(r.stdout)] == [0, 1, 2, 3]
 
 
 def test_one_operation_at_a_time_and_terminate(demo: Path) -> None:
@@ -226,7 +228,7 @@ def test_sigkill_mid_sync_is_resumed_by_another_executor(tmp_path: Path) -> None
     assert final["phase"] == "Succeeded", final["message"]
     assert final["startedAt"] == st["startedAt"]
     assert app["status"]["sync"]["status"] == "Synced"
-    assert [h["id"] for h in app["status"]["history"]] == [0]
+    assert [h["id"] for h in app["status"]["history"]] == [0, 1]  # 0: the demo's initial deployment
     events = _job_events(ws, since)
     for hook in HOOKS:
         assert events.count(("ADDED", hook)) == 1, events

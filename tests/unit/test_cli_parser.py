@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from console.cli.main import build_parser
+from console.cli.main import build_parser, parse
 
 
 @pytest.mark.parametrize(
@@ -13,6 +15,8 @@ from console.cli.main import build_parser
         (["demo"], {"demo_args": [], "no_controller": False, "force": False}),
         (["demo", "/tmp/x"], {"demo_args": ["/tmp/x"], "no_controller": False}),
         (["demo", "init", "/tmp/x", "--force"], {"demo_args": ["init", "/tmp/x"], "force": True}),
+        (["demo", "init", "--force", "/tmp/x"], {"demo_args": ["init", "/tmp/x"], "force": True}),
+        (["demo", "--force", "init", "/tmp/x"], {"demo_args": ["init", "/tmp/x"], "force": True}),
         (["demo", "--no-controller"], {"no_controller": True}),
         (["console"], {"no_controller": False}),
         (["console", "--no-controller"], {"no_controller": True}),
@@ -23,6 +27,15 @@ from console.cli.main import build_parser
             {"project": ["payments"], "output": "wide"},
         ),
         (["app", "get", "a", "-o", "tree"], {"app": "a", "output": "tree"}),
+        (["app", "get", "a", "--refresh"], {"refresh": True, "hard_refresh": False}),
+        (["app", "get", "a", "--hard-refresh"], {"refresh": False, "hard_refresh": True}),
+        (
+            ["app", "list", "--health", "degraded", "--sync", "outofsync"],
+            {"health": "Degraded", "sync": "OutOfSync"},
+        ),
+        (["app", "list", "-w", "/tmp/ws"], {"workspace": "/tmp/ws"}),
+        (["-w", "/tmp/ws", "app", "list"], {"workspace": "/tmp/ws"}),
+        (["app", "rollback", "a", "0"], {"app": "a", "id": 0}),
         (["app", "diff", "a", "--revision", "HEAD~1"], {"app": "a", "revision": "HEAD~1"}),
         (["app", "manifests", "a", "--source", "live"], {"source": "live"}),
         (["project", "get", "payments", "-o", "json"], {"name": "payments", "output": "json"}),
@@ -30,7 +43,7 @@ from console.cli.main import build_parser
     ],
 )
 def test_parses(argv: list[str], attrs: dict[str, object]) -> None:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     for key, value in attrs.items():
         assert getattr(args, key) == value, key
 
@@ -40,3 +53,27 @@ def test_bad_output_format_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None
         build_parser().parse_args(["app", "list", "-o", "xml"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def _actions(parser: argparse.ArgumentParser, prog: str = "trueup") -> list[tuple[str, argparse.Action]]:
+    out = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out.extend(_actions(child, f"{prog} {name}"))
+        elif not isinstance(action, argparse._HelpAction):
+            out.append((prog, action))
+    return out
+
+
+def test_every_flag_and_argument_has_help() -> None:
+    missing = [f"{prog}: {a.option_strings or a.dest}" for prog, a in _actions(build_parser()) if not a.help]
+    assert missing == []
+
+
+def test_abbreviated_flags_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        parse(["app", "sync", "a", "--prun"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "trueup app sync: error: unrecognized arguments: --prun (did you mean --prune?" in err

@@ -184,7 +184,10 @@ def test_rollback_refusals(env: SyncEnv) -> None:
     ):
         history.rollback(env.store, "web", 0, initiated_by={"username": "tester"})
     op.update_app(env.store, "web", lambda a: a["spec"].update({"syncPolicy": {}}))
-    with pytest.raises(history.RollbackRefused, match="^application web does not have deployment with id 7$"):
+    with pytest.raises(
+        history.RollbackRefused,
+        match=r"^application web does not have deployment with id 7 \(ids: 0; see `trueup app history web`\)$",
+    ):
         history.rollback(env.store, "web", 7, initiated_by={"username": "tester"})
 
 

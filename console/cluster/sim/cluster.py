@@ -60,11 +60,27 @@ class SimCluster:
         self._seed()
 
     @classmethod
-    def create_db(cls, path: Path | str, name: str, server: str, clock: SimClock | None = None) -> SimCluster:
-        """Create a new cluster file; refuses to overwrite an existing one."""
+    def create_db(
+        cls,
+        path: Path | str,
+        name: str,
+        server: str,
+        clock: SimClock | None = None,
+        *,
+        clock_offset: float = 0.0,
+    ) -> SimCluster:
+        """Create a new cluster file; refuses to overwrite an existing one. `clock_offset` starts
+        the persisted clock that many seconds from wall time (negative: in the past) before the
+        seed objects are created, so a demo can stage history and still end at "now"."""
         if Path(path).exists():
             raise FileExistsError(f"sim cluster database {path} already exists")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if clock_offset and clock is None:
+            store = Store(Path(path))
+            try:
+                SimClock(store).advance(clock_offset)
+            finally:
+                store.close()
         return cls(path, name, server, clock)
 
     def close(self) -> None:

@@ -87,7 +87,11 @@ def rollback(
         raise RollbackRefused(MSG_AUTO_SYNC)
     entry = next((h for h in entries(app) if h.get("id") == history_id), None)
     if entry is None:
-        raise RollbackRefused(f"application {name} does not have deployment with id {history_id}")
+        ids = ", ".join(str(h.get("id")) for h in entries(app)) or "none"
+        raise RollbackRefused(
+            f"application {name} does not have deployment with id {history_id} (ids: {ids}; "
+            f"see `trueup app history {name}`)"
+        )
     revision = entry.get("revision") or (entry.get("revisions") or [""])[0]
     return request_sync(
         store,

@@ -50,6 +50,7 @@ from typing import Any
 
 from console.cluster.api import Cluster, Conflict, NotFound, Obj
 from console.engine.appstore import AppStore
+from console.engine.compare import cluster_time
 from console.engine.refresh import UnknownApplication
 from console.engine.sync import options as so
 
@@ -81,15 +82,9 @@ def cluster_now(cluster: Cluster) -> datetime:
     """Wall time as the control cluster sees it: the sim's (freezable, shared) clock, else UTC now.
 
     Everything an operation records (startedAt, retry times, lease renewals) uses this one clock,
-    so several processes and the tests agree on it.
+    so several processes and the tests agree on it (and refresh writes status times on it too).
     """
-    clock = getattr(cluster, "clock", None)
-    now = getattr(clock, "now", None)
-    if callable(now):
-        value = now()
-        if isinstance(value, datetime):
-            return value.astimezone(UTC)
-    return datetime.now(UTC)
+    return cluster_time(cluster)
 
 
 def rfc3339(at: datetime) -> str:
