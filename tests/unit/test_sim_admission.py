@@ -231,6 +231,91 @@ def test_warn_admits_and_logs_what_deny_would_say(sim: SimCluster, caplog: pytes
     ]
 
 
+def test_params_by_selector_and_configuration_errors(sim: SimCluster) -> None:
+    for name, cap in (("small", "2"), ("large", "5")):
+        limits = cm(name, max=cap)
+        limits["metadata"]["labels"] = {"limits": "yes"}
+        sim.create(limits, field_manager="t")
+    _policy(
+        sim, "object.data.size() <= int(params.data.max)", paramKind={"apiVersion": "v1", "kind": "ConfigMap"}
+    )
+    sim.create(
+        {
+            "apiVersion": ADM,
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": "b"},
+            "spec": {
+                "policyName": "p",
+                "validationActions": ["Deny"],
+                "paramRef": {
+                    "selector": {"matchLabels": {"limits": "yes"}},
+                    "parameterNotFoundAction": "Allow",
+                },
+            },
+        },
+        field_manager="t",
+    )
+    assert sim.create(cm("two", a="1", b="2"), field_manager="t", dry_run=True)["data"] == {
+        "a": "1",
+        "b": "2",
+    }
+    with pytest.raises(Invalid) as exc:  # evaluated once per parameter object: the smaller cap denies
+        sim.create(cm("three", a="1", b="2", c="3"), field_manager="t", dry_run=True)
+    assert exc.value.message.endswith(
+        "denied request: failed expression: object.data.size() <= int(params.data.max)"
+    )
+    policy = sim.get(ADM, "ValidatingAdmissionPolicy", "", "p")
+    policy["spec"]["paramKind"] = {"apiVersion": "example.com/v1", "kind": "Limits"}
+    sim.update(policy, field_manager="t")
+    with pytest.raises(Invalid) as unknown:
+        sim.create(cm("x"), field_manager="t", dry_run=True)
+    assert unknown.value.message == (
+        "configmaps \"x\" is forbidden: ValidatingAdmissionPolicy 'p' denied request: failed to configure policy: "
+        "failed to find resource referenced by paramKind: 'example.com/v1, Kind=Limits'"
+    )
+    policy = sim.get(ADM, "ValidatingAdmissionPolicy", "", "p")
+    policy["spec"]["failurePolicy"] = "Ignore"
+    sim.update(policy, field_manager="t")
+    assert sim.create(cm("y"), field_manager="t", dry_run=True)["metadata"]["name"] == "y"
+
+
+def test_namespace_object_and_audit_annotation_errors(sim: SimCluster) -> None:
+    sim.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "frozen", "labels": {"tier": "frozen"}},
+        },
+        field_manager="t",
+    )
+    _policy(
+        sim,
+        "namespaceObject.metadata.labels.?tier.orValue('') != 'frozen'",
+        auditAnnotations=[{"key": "owner", "valueExpression": "string(object.metadata.labels.owner)"}],
+    )
+    _binding(sim, "Deny", "Audit")
+    frozen = {**cm("a"), "metadata": {"name": "a", "namespace": "frozen", "labels": {"owner": "me"}}}
+    with pytest.raises(Invalid, match="failed expression: namespaceObject.metadata.labels"):
+        sim.create(frozen, field_manager="t", dry_run=True)
+    owned = {**cm("b"), "metadata": {"name": "b", "namespace": "default", "labels": {"owner": "me"}}}
+    assert sim.create(owned, field_manager="t", dry_run=True)["metadata"]["labels"] == {"owner": "me"}
+    binding = sim.get(ADM, "ValidatingAdmissionPolicyBinding", "", "b")
+    binding["spec"]["validationActions"] = ["Audit"]  # failed validations no longer deny ...
+    sim.update(binding, field_manager="t")
+    assert sim.create(frozen, field_manager="t", dry_run=True)["metadata"]["namespace"] == "frozen"
+    with pytest.raises(Invalid) as exc:  # ... but an auditAnnotation that errors still does
+        sim.create(cm("c"), field_manager="t", dry_run=True)
+    assert exc.value.message.endswith(
+        "denied request: expression 'string(object.metadata.labels.owner)' resulted in error: no such key: labels"
+    )
+    sim.delete(ADM, "ValidatingAdmissionPolicy", "", "p")
+    with pytest.raises(Invalid) as empty:
+        _policy(sim, " ")
+    assert [(c.field, c.message) for c in empty.value.causes] == [
+        ("spec.validations[0].expression", "Required value: expression is not specified")
+    ]
+
+
 def test_policy_is_compiled_once_per_generation(sim: SimCluster, monkeypatch: pytest.MonkeyPatch) -> None:
     _policy(sim, "object.data.size() < 3")
     _binding(sim)

@@ -124,20 +124,29 @@ def _quote(source: str) -> str:
 
 
 def compile_policy(policy: Obj) -> CompiledPolicy:
-    """Compile every expression of a policy the way the apiserver's policy validation does:
-    variables in order (each sees the earlier ones), then validations and their
-    messageExpressions, matchConditions (no variables) and auditAnnotations."""
+    """Compile every expression of a policy in the order the apiserver's policy validation
+    reports them: matchConditions (no variables), variables (each sees the earlier ones),
+    validations with their messageExpressions, auditAnnotations."""
     spec = policy.get("spec") or {}
     params = bool(spec.get("paramKind"))
     out = CompiledPolicy()
 
     def slot(env: Env, path: str, source: str, want: tuple[str, ...]) -> Slot:
+        if not source.strip():
+            out.causes.append(
+                StatusCause(path, "Required value: expression is not specified", "FieldValueRequired")
+            )
+            return Slot(source, error="expression is not specified")
         try:
             return Slot(source, env.compile(source, want))
         except CelError as exc:
             out.causes.append(StatusCause(path, f"Invalid value: {_quote(source)}: {exc}"))
             return Slot(source, error=str(exc))
 
+    stateless = env_for(params=params)
+    for i, c in enumerate(spec.get("matchConditions") or []):
+        source = str((c or {}).get("expression") or "").strip()  # the apiserver trims these
+        out.conditions.append(slot(stateless, f"spec.matchConditions[{i}].expression", source, BOOL))
     declared: list[tuple[str, Any]] = []
     raw_vars = spec.get("variables") or []
     for i, v in enumerate(raw_vars):
@@ -173,10 +182,6 @@ def compile_policy(policy: Obj) -> CompiledPolicy:
                 )
             )
         out.validations.append(Validation(expr, str(v.get("message") or ""), message_expr, reason))
-    stateless = env_for(params=params)
-    for i, c in enumerate(spec.get("matchConditions") or []):
-        source = str((c or {}).get("expression") or "")
-        out.conditions.append(slot(stateless, f"spec.matchConditions[{i}].expression", source, BOOL))
     for i, a in enumerate(spec.get("auditAnnotations") or []):
         a = a or {}
         source = str(a.get("valueExpression") or "").strip()
@@ -306,6 +311,8 @@ class _Request:
     user: str
     groups: tuple[str, ...]
     field_manager: str
+    _acts: dict[tuple[int, bool], tuple[Obj | None, Any]] = field(default_factory=dict, init=False)
+    _ns: list[Obj | None] = field(default_factory=list, init=False)  # [] until looked up
 
     @property
     def version(self) -> str:
@@ -322,10 +329,6 @@ class _Request:
     @property
     def namespace(self) -> str:
         return str(self.meta.get("namespace") or "") if self.info.namespaced else ""
-
-    def __post_init__(self) -> None:
-        self._acts: dict[tuple[int, bool], tuple[Obj | None, Any]] = {}
-        self._ns: Obj | None | bool = False  # False: not looked up yet
 
     def variables(self, param: Obj | None, namespace: bool) -> Obj:
         """The CEL variables of one evaluation: object, oldObject, request, namespaceObject, params."""
@@ -377,23 +380,20 @@ class _Request:
         return hit[1]
 
     def namespace_object(self) -> Obj | None:
-        if self._ns is False:
-            self._ns = self._ns_object()
-        return self._ns  # type: ignore[return-value]
-
-    def _ns_object(self) -> Obj | None:
-        if not self.namespace:
-            return None
-        ns = self.core.find("", "Namespace", "", self.namespace)
-        if ns is None:
-            return None
-        md = ns.get("metadata") or {}
-        keep = NAMESPACE_META
-        return {
-            "metadata": {k: md[k] for k in keep if k in md},
-            "spec": ns.get("spec") or {},
-            "status": ns.get("status") or {},
-        }
+        """What cel.CreateNamespaceObject gives CEL of the request's namespace (looked up once)."""
+        if not self._ns:
+            ns = self.core.find("", "Namespace", "", self.namespace) if self.namespace else None
+            md = (ns or {}).get("metadata") or {}
+            self._ns.append(
+                None
+                if ns is None
+                else {
+                    "metadata": {k: md[k] for k in NAMESPACE_META if k in md},
+                    "spec": ns.get("spec") or {},
+                    "status": ns.get("status") or {},
+                }
+            )
+        return self._ns[0]
 
 
 @dataclass
@@ -401,6 +401,8 @@ class _Decision:
     message: str
     reason: str = "Invalid"
     binding: str | None = None
+    audit_error: bool = False
+    """An auditAnnotation that failed: denies whatever the binding's validationActions say."""
 
 
 class _ConfigError(Exception):
@@ -455,9 +457,9 @@ def _policies(req: _Request, bindings: list[Obj]) -> None:
             for param in params:
                 for d in _validate(compiled, req, param, fail):
                     d.binding = bname
-                    if "Deny" in actions:
+                    if "Deny" in actions or d.audit_error:
                         denied.append((policy_name, d))
-                    if "Warn" in actions:
+                    if "Warn" in actions and not d.audit_error:
                         log.info(
                             "Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s",
                             policy_name,
@@ -533,9 +535,9 @@ def _validate(compiled: CompiledPolicy, req: _Request, param: Obj | None, fail: 
     var_errors: dict[str, str] = {}
     if compiled.variables:
         data = req.variables(param, compiled.uses_namespace)
-        for name, var in compiled.variables:  # each sees the earlier ones
+        for name, var in compiled.variables:  # each sees the earlier ones; an activation is a snapshot
             try:
-                data[f"variables.{name}"] = var.eval(bind(data))
+                data[f"variables.{name}"] = var.eval(bind(data) if "variables" in var.source else act)
             except CelError as exc:
                 var_errors[name] = f'composited variable "{name}" fails to evaluate: {exc}'
         act = bind(data)
@@ -556,7 +558,9 @@ def _validate(compiled: CompiledPolicy, req: _Request, param: Obj | None, fail: 
         except CelError as exc:
             if fail:
                 msg = _variable_error(str(exc), var_errors)
-                out.append(_Decision(f"expression '{slot.source}' resulted in error: {msg}"))
+                out.append(
+                    _Decision(f"expression '{slot.source}' resulted in error: {msg}", audit_error=True)
+                )
     return out
 
 
