@@ -13,16 +13,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, struct_pb2, timestamp_pb2
-
-_F = descriptor_pb2.FieldDescriptorProto
-_STRING, _BOOL, _INT = _F.TYPE_STRING, _F.TYPE_BOOL, _F.TYPE_INT64
+_STRING, _BOOL, _INT = "string", "bool", "int64"  # scalar fields; anything starting with "." is a message
 _STRUCT, _VALUE, _TIME = ".google.protobuf.Struct", ".google.protobuf.Value", ".google.protobuf.Timestamp"
 REQUEST = "kubernetes.AdmissionRequest"
 NAMESPACE = "kubernetes.Namespace"
 
-# message name -> [(field, scalar type or message type name, repeated)]
-_MESSAGES: dict[str, list[tuple[str, int | str, bool]]] = {
+# message name -> [(field, scalar type, message type name or "map", repeated)]
+_MESSAGES: dict[str, list[tuple[str, str, bool]]] = {
     "GroupVersionKind": [("group", _STRING, False), ("version", _STRING, False), ("kind", _STRING, False)],
     "GroupVersionResource": [
         ("group", _STRING, False),
@@ -80,28 +77,34 @@ _MESSAGES: dict[str, list[tuple[str, int | str, bool]]] = {
 }
 
 
-def _add_field(msg: Any, number: int, name: str, kind: int | str, repeated: bool) -> None:
+def _add_field(msg: Any, number: int, name: str, kind: str, repeated: bool) -> None:
+    from google.protobuf.descriptor_pb2 import FieldDescriptorProto as F
+
     f = msg.field.add(name=name, number=number, json_name=name)
-    f.label = _F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL
+    f.label = F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL
+    scalars = {_STRING: F.TYPE_STRING, _BOOL: F.TYPE_BOOL, _INT: F.TYPE_INT64}
     if kind == "map":  # map<string, string>: a repeated nested entry message, as protoc writes it
         entry = msg.nested_type.add(name=name[0].upper() + name[1:] + "Entry")
         entry.options.map_entry = True
-        entry.field.add(name="key", number=1, label=_F.LABEL_OPTIONAL, type=_STRING)
-        entry.field.add(name="value", number=2, label=_F.LABEL_OPTIONAL, type=_STRING)
+        entry.field.add(name="key", number=1, label=F.LABEL_OPTIONAL, type=F.TYPE_STRING)
+        entry.field.add(name="value", number=2, label=F.LABEL_OPTIONAL, type=F.TYPE_STRING)
         f.label, f.type, f.type_name = (
-            _F.LABEL_REPEATED,
-            _F.TYPE_MESSAGE,
+            F.LABEL_REPEATED,
+            F.TYPE_MESSAGE,
             f".kubernetes.{msg.name}.{entry.name}",
         )
-    elif isinstance(kind, str):
-        f.type, f.type_name = _F.TYPE_MESSAGE, kind
+    elif kind in scalars:
+        f.type = scalars[kind]
     else:
-        f.type = kind
+        f.type, f.type_name = F.TYPE_MESSAGE, kind
 
 
 @functools.cache
-def pool() -> descriptor_pool.DescriptorPool:
-    """A descriptor pool holding the Kubernetes admission types (and the well-known types they use)."""
+def pool() -> Any:
+    """A protobuf descriptor pool holding the Kubernetes admission types (and the well-known types
+    they use). Built on first use: protobuf is imported only when a policy is compiled."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, struct_pb2, timestamp_pb2
+
     out = descriptor_pool.DescriptorPool()
     for wkt in (struct_pb2, timestamp_pb2):
         out.Add(descriptor_pb2.FileDescriptorProto.FromString(wkt.DESCRIPTOR.serialized_pb))
