@@ -93,6 +93,7 @@ def test_kubernetes_cel_environment_evaluates(expr: str, want: Any) -> None:
             "no such overload: startsWith(string, int)",
         ),
         ("[].min() == 1", "min called on empty list"),
+        ("object.spec.images.sum() == ''", "no such overload"),  # lists.go adds to int 0
         (
             "object.metadata.name.matches(object.metadata.name + '(')",
             "error parsing regexp: missing closing ): `web(`",
@@ -131,6 +132,7 @@ def test_compile_errors_are_the_checkers_own() -> None:
         "quantity(object.spec.memory).isGreaterThan(quantity('1Gi'))",
         "url(object.spec.href).getScheme() == 'https'",
         "object.spec.ports.indexOf(80) == 0",
+        "[duration('1s'), duration('2s')].sum() > duration('2s')",
     ],
 )
 def test_kubernetes_libraries_the_sim_lacks_are_refused_with_a_note(expr: str) -> None:

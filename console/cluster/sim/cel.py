@@ -67,7 +67,10 @@ class Program:
     def eval(self, activation: Any) -> Any:
         """The result as a plain Python value; CelError (cel-go's wording) if evaluation failed.
         `activation` comes from `bind`."""
-        value = self._expr.eval(activation)
+        try:
+            value = self._expr.eval(activation)
+        except RuntimeError as exc:  # e.g. a value cel-cpp cannot take from a Python function
+            raise CelError(go_error(str(exc))) from None
         if value.type() == _T.ERROR:
             raise CelError(go_error(str(value.value())))
         try:

@@ -18,36 +18,51 @@ _T = cel.Type
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _int_result(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
-        raise ValueError("integer overflow")
-    return value
+def _no_such_overload() -> ValueError:
+    return ValueError("no such overload")
 
 
 def _sum(items: list[Any]) -> Any:
+    """Like lists.go: starts from 0 and adds with CEL's rules (no int + double, no bools)."""
     if not items:
         return 0
-    acc = items[0]
-    for item in items[1:]:
-        acc = acc + item
-    return _int_result(acc)
+    if {type(i) for i in items} not in ({int}, {float}):
+        raise _no_such_overload()
+    total = sum(items)
+    if isinstance(total, int) and not INT64_MIN <= total <= INT64_MAX:
+        raise ValueError("integer overflow")
+    return total
+
+
+def _comparable(items: list[Any]) -> None:
+    kinds = {type(i) for i in items}
+    if len(kinds) > 1 and not kinds <= {int, float}:  # only numbers compare across types in CEL
+        raise _no_such_overload()
 
 
 def _extreme(name: str, pick: Callable[[Any, Any], bool]) -> Callable[[list[Any]], Any]:
     def impl(items: list[Any]) -> Any:
         if not items:
             raise ValueError(f"{name} called on empty list")
+        _comparable(items)
         best = items[0]
-        for item in items[1:]:
-            if pick(item, best):
-                best = item
+        try:
+            for item in items[1:]:
+                if pick(item, best):
+                    best = item
+        except TypeError:  # maps or lists: not comparable
+            raise _no_such_overload() from None
         return best
 
     return impl
 
 
 def _is_sorted(items: list[Any]) -> bool:
-    return all(not (b < a) for a, b in zip(items, items[1:], strict=False))
+    _comparable(items)
+    try:
+        return all(not (b < a) for a, b in zip(items, items[1:], strict=False))
+    except TypeError:  # maps or lists: not comparable
+        raise _no_such_overload() from None
 
 
 def _find(text: str, pattern: str) -> str:
@@ -67,7 +82,9 @@ def _regex(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"Illegal regex: {exc}") from None
 
 
-_SUMMABLE = (("int", _T.INT), ("uint", _T.UINT), ("double", _T.DOUBLE), ("duration", _T.DURATION))
+# Kubernetes also sums and orders durations and timestamps; a Python function cannot return those
+# through a dyn result, so the sim declares only the element types it can answer for.
+_SUMMABLE = (("int", _T.INT), ("uint", _T.UINT), ("double", _T.DOUBLE))
 _COMPARABLE = (
     ("int", _T.INT),
     ("uint", _T.UINT),
@@ -78,6 +95,7 @@ _COMPARABLE = (
     ("string", _T.STRING),
     ("bytes", _T.BYTES),
 )
+_ORDERED = tuple(t for t in _COMPARABLE if t[0] not in ("duration", "timestamp"))
 
 
 def _templated(
@@ -86,8 +104,9 @@ def _templated(
     """One member overload per element type, as Kubernetes' list library declares them.
 
     cel-cpp dispatches a Python function by the runtime kinds of its arguments (here: one list),
-    so only one overload may carry the implementation; it gets a `list(null_type)` receiver and a
-    dyn result, which lets it return whichever element type the call produced."""
+    so only one overload may carry the implementation; it gets a receiver no expression has in
+    practice (`list(type)`; not `list(null_type)`, which the checker lets durations and timestamps
+    through) and a dyn result, which lets it return whichever element type the call produced."""
     overloads = [
         cel.Overload(
             f"list_{t}_{name}_{t if typed_result else 'bool'}",
@@ -99,9 +118,9 @@ def _templated(
     ]
     overloads.append(
         cel.Overload(
-            f"list_null_{name}_sim",
+            f"list_type_{name}_sim",
             _T.DYN if typed_result else _T.BOOL,
-            [_T.List(_T.NULL)],
+            [_T.List(_T.Type(_T.DYN))],
             is_member=True,
             impl=impl,
         )
@@ -158,8 +177,8 @@ def library() -> list[Any]:
     return [
         *_ordering_decls(),
         _templated("sum", _SUMMABLE, True, _sum),
-        _templated("min", _COMPARABLE, True, _extreme("min", lambda a, b: a < b)),
-        _templated("max", _COMPARABLE, True, _extreme("max", lambda a, b: a > b)),
+        _templated("min", _ORDERED, True, _extreme("min", lambda a, b: a < b)),
+        _templated("max", _ORDERED, True, _extreme("max", lambda a, b: a > b)),
         _templated("isSorted", _COMPARABLE, False, _is_sorted),
         cel.FunctionDecl(
             "find",

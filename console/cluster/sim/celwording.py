@@ -130,8 +130,10 @@ _BLOCK = re.compile(r"^ERROR: <input>:(\d+):(\d+): (.*)$")
 _QUALIFIED = re.compile(r"undeclared reference to '(\w+)((?:\.\w+)+)' \(in container ''\)")
 _STRUCT_FIELD = re.compile(r"(undefined field '\w+') not found in struct '[\w.]+'")
 _OVERLOAD = re.compile(r"found no matching overload for '(\w+)' applied to '\((.*)\)'$")
-_LIST_INDEX_OF = re.compile(
-    r"found no matching overload for '(?:indexOf|lastIndexOf)' applied to '(?!string\.)"
+# Kubernetes library calls the sim's CEL cannot serve (see cellib): a note says so.
+_LIBRARY_GAP = re.compile(
+    r"found no matching overload for '(?:(?:indexOf|lastIndexOf)' applied to '(?!string\.)"
+    r"|(?:sum|min|max)' applied to 'list\(google\.protobuf\.(?:Duration|Timestamp)\))"
 )
 
 
@@ -190,7 +192,7 @@ def go_compile_message(raw: str, source: str, has_variables: bool) -> str:
         elif (m := _OVERLOAD.match(issue.message)) and _member_call(lines, issue, m.group(1)):
             recv, _, args = m.group(2).partition(", ")
             issue.message = f"found no matching overload for '{m.group(1)}' applied to '{recv}.({args})'"
-        note = note or bool(_UNSUPPORTED.search(issue.message) or _LIST_INDEX_OF.search(issue.message))
+        note = note or bool(_UNSUPPORTED.search(issue.message) or _LIBRARY_GAP.search(issue.message))
     issues.sort(key=lambda i: (i.line, i.col))
     text = "\n".join(i.render(lines) for i in issues)
     return f"{text}\n{SIM_LIMIT_NOTE}" if note else text
