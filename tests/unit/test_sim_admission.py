@@ -94,6 +94,7 @@ def test_kubernetes_cel_environment_evaluates(expr: str, want: Any) -> None:
         ),
         ("[].min() == 1", "min called on empty list"),
         ("object.spec.images.sum() == ''", "no such overload"),  # lists.go adds to int 0
+        ("lists.range(20000).all(x, x >= 0)", "Iteration budget exceeded"),  # a runaway policy stops
         (
             "object.metadata.name.matches(object.metadata.name + '(')",
             "error parsing regexp: missing closing ): `web(`",
