@@ -10,7 +10,7 @@ a real apiserver disagreed, the sim was fixed (console/cluster/sim).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 
 from console.cluster.api import (
     AlreadyExists,
+    ClusterError,
     Conflict,
     Forbidden,
     Gone,
@@ -627,6 +628,270 @@ def test_invalid_cel_expression_is_rejected_at_policy_creation(be: Backend) -> N
     assert [(c.field, c.reason) for c in exc.value.causes] == [
         ("spec.validations[0].expression", "FieldValueInvalid")
     ]
+
+
+def vap(name: str, resources: str, group: str = "", **spec: Any) -> Obj:
+    """A ValidatingAdmissionPolicy on CREATE/UPDATE of one resource (failurePolicy Fail)."""
+    rule = {
+        "apiGroups": [group],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": [resources],
+    }
+    return {
+        "apiVersion": ADMISSION,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name},
+        "spec": {"failurePolicy": "Fail", "matchConstraints": {"resourceRules": [rule]}, **spec},
+    }
+
+
+def bind_policy(be: Backend, policy: Obj, **spec: Any) -> str:
+    """Create the policy and a Deny binding limited to this test's namespace; the denial prefix."""
+    binding = be.unique("contract-binding-")
+    be.c.create(policy, field_manager=FM)
+    name = policy["metadata"]["name"]
+    be.cleanups.append(lambda: be.c.delete(ADMISSION, "ValidatingAdmissionPolicy", "", name))
+    body = {
+        "policyName": name,
+        "validationActions": ["Deny"],
+        "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": be.ns}}},
+        **spec,
+    }
+    be.c.create(
+        {
+            "apiVersion": ADMISSION,
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": binding},
+            "spec": body,
+        },
+        field_manager=FM,
+    )
+    be.cleanups.append(lambda: be.c.delete(ADMISSION, "ValidatingAdmissionPolicyBinding", "", binding))
+    return f"ValidatingAdmissionPolicy '{name}' with binding '{binding}' denied request: "
+
+
+def denial(be: Backend, obj: Obj) -> ClusterError | None:
+    """The error a dry-run create gets, None if admitted (the real apiserver loads policies, bindings
+    and params asynchronously, so callers poll with be.eventually)."""
+    try:
+        be.c.create(obj, field_manager=FM, dry_run=True)
+    except ClusterError as exc:
+        return exc
+    return None
+
+
+def test_vap_has_all_string_functions_and_match_conditions(be: Backend) -> None:
+    tmpl = "object.spec.template.spec"
+    policy = vap(
+        be.unique("contract-images-"),
+        "deployments",
+        "apps",
+        matchConditions=[
+            {
+                "name": "not-exempt",
+                "expression": "!('policy.example/exempt' in object.metadata.?labels.orValue({}))",
+            },
+            {
+                "name": "writes",
+                "expression": "request.operation in ['CREATE', 'UPDATE'] && !request.userInfo.groups.exists(g, g == 'system:nodes')",
+            },
+        ],
+        validations=[
+            {
+                "expression": f"has({tmpl}.securityContext.runAsNonRoot) && {tmpl}.securityContext.runAsNonRoot && "
+                f'{tmpl}.containers.all(c, c.image.startsWith("registry.example/"))',
+                "messageExpression": f'"deployment " + object.metadata.name.upperAscii() + " runs " + '
+                f'{tmpl}.containers.map(c, c.image.split("/")[0]).join(", ") + '
+                f'(has({tmpl}.securityContext.runAsNonRoot) ? "" : " without runAsNonRoot")',
+                "reason": "Forbidden",
+            }
+        ],
+    )
+    prefix = bind_policy(be, policy)
+
+    def shaped(*images: str, non_root: bool | None = None, **labels: str) -> Obj:
+        d = deployment(be)
+        spec = d["spec"]["template"]["spec"]
+        spec["containers"] = [{"name": f"c{i}", "image": image} for i, image in enumerate(images)]
+        if non_root is not None:
+            spec["securityContext"] = {"runAsNonRoot": non_root}
+        if labels:
+            d["metadata"]["labels"] = labels
+        return d
+
+    err = be.eventually(lambda: denial(be, shaped("registry.invalid/web:1")), "the policy to be enforced")
+    assert isinstance(err, Forbidden) and err.code == 403
+    assert (
+        err.message
+        == f'deployments.apps "web" is forbidden: {prefix}deployment WEB runs registry.invalid without runAsNonRoot'
+    )
+    mixed = denial(be, shaped("registry.example/web:1", "docker.io/library/redis:7", non_root=True))
+    assert mixed is not None and mixed.message.endswith(
+        "denied request: deployment WEB runs registry.example, docker.io"
+    )
+    assert denial(be, shaped("registry.example/web:1", "registry.example/side:2", non_root=True)) is None
+    assert denial(be, shaped("docker.io/library/redis:7", **{"policy.example/exempt": "yes"})) is None
+
+
+def test_vap_variables_and_params(be: Backend) -> None:
+    policy = vap(
+        be.unique("contract-replicas-"),
+        "deployments",
+        "apps",
+        paramKind={"apiVersion": "v1", "kind": "ConfigMap"},
+        variables=[
+            {"name": "limit", "expression": "int(params.data.maxReplicas)"},
+            {"name": "replicas", "expression": "object.spec.replicas"},
+        ],
+        validations=[
+            {
+                "expression": "variables.replicas <= variables.limit",
+                "messageExpression": "'replicas ' + string(variables.replicas) + ' exceed the limit of ' + "
+                "string(variables.limit) + ' set in ' + params.metadata.name",
+            }
+        ],
+    )
+    prefix = bind_policy(be, policy, paramRef={"name": "replica-limits", "parameterNotFoundAction": "Deny"})
+
+    def replicas(n: int) -> Obj:
+        d = deployment(be)
+        d["spec"]["replicas"] = n
+        return d
+
+    def denied_with(message: str, n: int) -> Callable[[], ClusterError | None]:
+        def check() -> ClusterError | None:
+            err = denial(be, replicas(n))
+            return err if err is not None and err.message.endswith(message) else None
+
+        return check
+
+    no_params = be.eventually(denied_with("parameterNotFoundAction", 1), "the policy to be enforced")
+    assert no_params.message == (
+        f'deployments.apps "web" is forbidden: {prefix}failed to configure binding: '
+        "no params found for policy binding with `Deny` parameterNotFoundAction"
+    )
+    assert no_params.code == 422
+    be.c.create(cm(be, "replica-limits", {"maxReplicas": "2"}), field_manager=FM)
+    over = be.eventually(denied_with("set in replica-limits", 3), "the params to be used")
+    assert (
+        over.message
+        == f'deployments.apps "web" is forbidden: {prefix}replicas 3 exceed the limit of 2 set in replica-limits'
+    )
+    assert denial(be, replicas(2)) is None
+    limits = be.c.get("v1", "ConfigMap", be.ns, "replica-limits")
+    be.c.update({**limits, "data": {"maxReplicas": "many"}}, field_manager=FM)
+    broken = be.eventually(denied_with("to 'int'", 1), "the changed params to be used")
+    assert broken.message == (
+        f"deployments.apps \"web\" is forbidden: {prefix}expression 'variables.replicas <= variables.limit' "
+        "resulted in error: composited variable \"limit\" fails to evaluate: type conversion error from 'string' to 'int'"
+    )
+
+
+def test_vap_evaluation_errors_are_worded_like_the_apiserver(be: Backend) -> None:
+    checks = [
+        "!has(object.data.n) || int(object.data.n) / int(object.data.d) >= 0",
+        "!has(object.data.list) || object.data.list.split(',')[5] != ''",
+        "!has(object.data.re) || 'x'.matches(object.data.re)",
+        "!has(object.data.big) || int(object.data.big) + 1 > 0",
+    ]
+    prefix = bind_policy(
+        be, vap(be.unique("contract-errors-"), "configmaps", validations=[{"expression": e} for e in checks])
+    )
+    cases = [
+        ({"n": "1"}, checks[0], "no such key: d"),
+        ({"n": "1", "d": "0"}, checks[0], "division by zero"),
+        ({"n": "one", "d": "1"}, checks[0], "type conversion error from 'string' to 'int'"),
+        ({"list": "a,b"}, checks[1], "index out of bounds: 5"),
+        ({"re": "a("}, checks[2], "error parsing regexp: missing closing ): `a(`"),
+        ({"big": "9223372036854775807"}, checks[3], "integer overflow"),
+    ]
+    first = be.eventually(lambda: denial(be, cm(be, "e", cases[0][0])), "the policy to be enforced")
+    errors = [first] + [denial(be, cm(be, "e", data)) for data, _, _ in cases[1:]]
+    assert [e.message if e else None for e in errors] == [
+        f"configmaps \"e\" is forbidden: {prefix}expression '{expr}' resulted in error: {detail}"
+        for _, expr, detail in cases
+    ]
+    assert denial(be, cm(be, "e", {"n": "4", "d": "2", "list": "0,1,2,3,4,5", "re": "x", "big": "1"})) is None
+
+
+COMPILE_ERRORS = [
+    (
+        {"validations": [{"expression": "object.metadata.name.startsWith(1)"}]},
+        "spec.validations[0].expression",
+        "object.metadata.name.startsWith(1)",
+        "compilation failed: ERROR: <input>:1:32: found no matching overload for 'startsWith' applied to 'dyn.(int)'\n"
+        " | object.metadata.name.startsWith(1)\n | ...............................^",
+    ),
+    (
+        {"validations": [{"expression": "request.operaton == 'CREATE' && params.max > 1"}]},
+        "spec.validations[0].expression",
+        "request.operaton == 'CREATE' && params.max > 1",
+        "compilation failed: ERROR: <input>:1:8: undefined field 'operaton'\n"
+        " | request.operaton == 'CREATE' && params.max > 1\n | .......^\n"
+        "ERROR: <input>:1:33: undeclared reference to 'params' (in container '')\n"
+        " | request.operaton == 'CREATE' && params.max > 1\n | ................................^",
+    ),
+    (
+        {"validations": [{"expression": "object.data.size( <"}]},
+        "spec.validations[0].expression",
+        "object.data.size( <",
+        "compilation failed: ERROR: <input>:1:19: Syntax error: mismatched input '<' expecting {'[', '{', '(', ')', "
+        "'.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n"
+        " | object.data.size( <\n | ..................^\n"
+        "ERROR: <input>:1:20: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', "
+        "'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n"
+        " | object.data.size( <\n | ...................^",
+    ),
+    (
+        {"validations": [{"expression": "object.data.enabled"}]},
+        "spec.validations[0].expression",
+        "object.data.enabled",
+        "must evaluate to bool but got dyn",
+    ),
+    (
+        {"validations": [{"expression": "true", "messageExpression": "object.metadata.name.size()"}]},
+        "spec.validations[0].messageExpression",
+        "object.metadata.name.size()",
+        "must evaluate to string but got int",
+    ),
+    (
+        {
+            "variables": [{"name": "size", "expression": "object.data.size()"}],
+            "validations": [{"expression": "variables.size + variables.name > 1"}],
+        },
+        "spec.validations[0].expression",
+        "variables.size + variables.name > 1",
+        "compilation failed: ERROR: <input>:1:27: undefined field 'name'\n"
+        " | variables.size + variables.name > 1\n | ..........................^",
+    ),
+    (
+        {
+            "validations": [{"expression": "true"}],
+            "matchConditions": [{"name": "v", "expression": "variables.x"}],
+        },
+        "spec.matchConditions[0].expression",
+        "variables.x",
+        "compilation failed: ERROR: <input>:1:1: undeclared reference to 'variables' (in container '')\n"
+        " | variables.x\n | ^",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "expr", "detail"), COMPILE_ERRORS, ids=[c[1] + ":" + c[2] for c in COMPILE_ERRORS]
+)
+def test_vap_compile_errors_are_the_apiservers(
+    be: Backend, spec: Obj, path: str, expr: str, detail: str
+) -> None:
+    name = be.unique("contract-compile-")
+    with pytest.raises(Invalid) as exc:
+        be.c.create(vap(name, "configmaps", **spec), field_manager=FM)
+    quoted = expr.replace('"', '\\"')
+    assert exc.value.message == (
+        f'ValidatingAdmissionPolicy.admissionregistration.k8s.io "{name}" is invalid: '
+        f'{path}: Invalid value: "{quoted}": {detail}'
+    )
 
 
 def test_resource_quota_exceeded(be: Backend) -> None:

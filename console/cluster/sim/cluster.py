@@ -20,8 +20,8 @@ from console.cluster.api import (
     PropagationPolicy,
     WatchEvent,
 )
+from console.cluster.sim import admission, rbac
 from console.cluster.sim import convert as conv
-from console.cluster.sim import rbac
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
 from console.cluster.sim.controllers.crd import served_since_key
@@ -166,11 +166,13 @@ class SimCluster:
         with self.store.write():
             self.core._now = self.clock.now()  # one clock read per request, like one request time
             self.core.request_user = self.identity.user if self.identity else "admin"
+            self.core.request_groups = self.identity.all_groups if self.identity else admission.ADMIN_GROUPS
             try:
                 out = fn()
             finally:
                 self.core._now = None
                 self.core.request_user = "admin"
+                self.core.request_groups = admission.ADMIN_GROUPS
         if not dry_run:
             self._sync()
         return out

@@ -105,6 +105,7 @@ class Core:
         self._crd_cache: tuple[int, list[KindInfo]] = (-1, [])
         self._now: datetime | None = None
         self.request_user = "admin"  # who the current API request is from (CEL request.userInfo)
+        self.request_groups: tuple[str, ...] = admission.ADMIN_GROUPS
 
     # ------------------------------------------------------------------ time
 
@@ -301,7 +302,16 @@ class Core:
         apply_defaults(obj, info.group, info.kind, None, self)
         validate(obj, sinfo, None)
         admission.admit(
-            self, "CREATE", sinfo, api_version, obj, None, dry_run=dry_run, user=self.request_user
+            self,
+            "CREATE",
+            sinfo,
+            api_version,
+            obj,
+            None,
+            dry_run=dry_run,
+            user=self.request_user,
+            groups=self.request_groups,
+            field_manager=field_manager,
         )
         if operation == "Apply":
             entries = [
@@ -500,6 +510,8 @@ class Core:
             subresource=subresource,
             dry_run=dry_run,
             user=self.request_user,
+            groups=self.request_groups,
+            field_manager=manager,
         )
         if entries is None:
             incoming = md.get("managedFields")
@@ -659,6 +671,7 @@ class Core:
             old,
             dry_run=dry_run,
             user=self.request_user,
+            groups=self.request_groups,
         )
         finalizers = list(omd.get("finalizers") or [])
         if propagation_policy == "Orphan" and "orphan" not in finalizers:
