@@ -196,6 +196,28 @@ def test_resources_outside_the_projects_namespaces_are_reported_and_never_applie
         "LOG_LEVEL": "info"
     }
 
+    # deleting the app (cascade) deletes what it owns in team-a, never an object in a namespace the
+    # project forbids, even one carrying the app's tracking id
+    dev = ws.open_cluster("dev")
+    planted = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "coredns-extra",
+            "namespace": "kube-system",
+            "annotations": {
+                ws.settings.tracking_annotation: "team-a-clean:/ConfigMap:kube-system/coredns-extra",
+            },
+        },
+        "data": {"k": "v"},
+    }
+    dev.create(planted, field_manager="kube-admin")
+    r = run_cli("-w", w, "app", "delete", "team-a-clean", "--yes", "--timeout", "60")
+    assert r.returncode == 0, r.stderr
+    with pytest.raises(NotFound):
+        dev.get("v1", "ConfigMap", "team-a", "team-a-config")
+    assert dev.get("v1", "ConfigMap", "kube-system", "coredns-extra")["data"] == {"k": "v"}
+
 
 def test_project_tightened_mid_operation_stops_the_remaining_waves(tmp_path: Path) -> None:
     """Every pass re-checks: the project loses `team-hooks` while the PreSync hook runs there, so the next
