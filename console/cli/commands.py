@@ -12,6 +12,7 @@ from console.cluster.api import NotFound, Obj
 from console.engine import views
 from console.engine.appstore import AppStore
 from console.engine.attribution import describe
+from console.engine.attribution import label as drift_label
 from console.engine.refresh import compare_one, refresh
 from console.engine.workspace import Workspace, open_workspace
 
@@ -288,7 +289,13 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
                     "requiresPruning": r.requires_pruning,
                     "changedPaths": r.diff.changed_paths if r.diff else [],
                     "attributions": [
-                        {"path": a.path, "manager": a.manager, "operation": a.operation, "time": a.time}
+                        {
+                            "path": a.path,
+                            "manager": a.manager,
+                            "operation": a.operation,
+                            "time": a.time,
+                            "drift": a.drift,
+                        }
                         for a in (r.diff.attributions if r.diff else [])
                     ],
                     "changes": r.diff.changes() if r.diff else [],
@@ -301,16 +308,19 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
     for r in changed:
         assert r.diff is not None
         ns = f"{r.key.namespace}/" if r.key.namespace else ""
+        attributions = r.diff.attributions
         label = (
             "missing from the cluster"
             if r.live is None
             else "requires pruning"
             if r.requires_pruning
+            else "changed in Git"
+            if attributions and not any(a.drift for a in attributions)
             else "live differs from Git"
         )
         print(f"===== {r.key.group or 'core'}/{r.key.kind} {ns}{r.key.name} ({label}) ======")
-        for a in r.diff.attributions:
-            print(f"# drift: {describe(a)}")
+        for a in attributions:
+            print(f"# {drift_label(a)}: {describe(a)}")
         sys.stdout.write(r.diff.unified())
         print()
     return 1 if changed else 0
