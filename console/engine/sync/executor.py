@@ -630,7 +630,6 @@ class _Pass:
                 self.app_options,
                 strategy_force=self.strategy_force,
                 dry_run=True,
-                in_sync=t.key not in self.out_of_sync,
             )
             if not res.ok:
                 if not so.validate(t.target, self.app_options):
@@ -649,8 +648,11 @@ class _Pass:
                 else:
                     t.sync_status, t.operation_state, t.message = tk.PRUNED, tk.SUCCEEDED, "pruned (dry run)"
                 continue
+            # not rehearsed (its namespace or CRD comes with this sync, or a hook that is deleted and
+            # re-created): say what the real run will do
+            verb = "created" if t.live is None or t.delete_before_creation else "configured"
             t.sync_status, t.operation_state = tk.SYNCED, tk.SUCCEEDED
-            t.message = messages.get(t.result_key) or f"{object_ref(t)} configured (dry run)"
+            t.message = messages.get(t.result_key) or f"{object_ref(t)} {verb} (dry run)"
         return self.complete(tk.SUCCEEDED, MSG_ALL_TASKS_RUN)
 
     # the state machine -----------------------------------------------------------------------
@@ -802,7 +804,6 @@ class _Pass:
                 t,
                 self.app_options,
                 strategy_force=self.strategy_force,
-                in_sync=t.key not in self.out_of_sync,
             )
             if res.ok:
                 t.sync_status, t.operation_state, t.message = tk.SYNCED, tk.RUNNING, res.message
