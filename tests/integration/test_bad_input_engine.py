@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,11 @@ def _copy(ws: Path, tmp_path: Path) -> Path:
 
 
 def _damage(db: Path, how: str) -> None:
+    """Damage the file as a disk or a careless `cp` would; the WAL is checkpointed into it first, so
+    the truncated file really lacks committed pages (not just an old snapshot)."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
     for side in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         side.unlink(missing_ok=True)
     data = db.read_bytes()
