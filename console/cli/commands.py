@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from console.cluster.api import NotFound, Obj
 from console.engine import views
 from console.engine.appstore import AppStore
 from console.engine.attribution import describe
+from console.engine.attribution import label as drift_label
 from console.engine.refresh import compare_one, refresh
 from console.engine.workspace import Workspace, open_workspace
 
@@ -295,7 +298,13 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
                     "requiresPruning": r.requires_pruning,
                     "changedPaths": r.diff.changed_paths if r.diff else [],
                     "attributions": [
-                        {"path": a.path, "manager": a.manager, "operation": a.operation, "time": a.time}
+                        {
+                            "path": a.path,
+                            "manager": a.manager,
+                            "operation": a.operation,
+                            "time": a.time,
+                            "drift": a.drift,
+                        }
                         for a in (r.diff.attributions if r.diff else [])
                     ],
                     "changes": r.diff.changes() if r.diff else [],
@@ -308,16 +317,19 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
     for r in changed:
         assert r.diff is not None
         ns = f"{r.key.namespace}/" if r.key.namespace else ""
+        attributions = r.diff.attributions
         label = (
             "missing from the cluster"
             if r.live is None
             else "requires pruning"
             if r.requires_pruning
+            else "changed in Git"
+            if attributions and not any(a.drift for a in attributions)
             else "live differs from Git"
         )
         print(f"===== {r.key.group or 'core'}/{r.key.kind} {ns}{r.key.name} ({label}) ======")
-        for a in r.diff.attributions:
-            print(f"# drift: {describe(a)}")
+        for a in attributions:
+            print(f"# {drift_label(a)}: {describe(a)}")
         sys.stdout.write(r.diff.unified())
         print()
     return 1 if changed else 0
@@ -487,6 +499,133 @@ def _print_operation(app: Obj, output: str | None) -> int:
     return 0 if phase == "Succeeded" else 1
 
 
+class _Signalled(KeyboardInterrupt):
+    """SIGINT or SIGTERM while a foreground operation runs (a KeyboardInterrupt, so no `except
+    Exception` on the way swallows it; the executor's steps are persisted, so stopping anywhere is
+    safe)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _interrupts() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into _Signalled for the duration (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise _Signalled(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"trueup: {line}\n")
+    sys.stderr.flush()
+
+
+def _finish_termination(ws: Workspace, name: str, holder: str) -> Obj:
+    """Ask for termination, then run it here unless a live controller has the operation: the
+    executor deletes the running hooks and ends the operation Failed "Operation terminated". An
+    operation Lease held by an executor that died is waited out (it expires after its duration)."""
+    import time
+
+    from console.engine.sync import lease
+    from console.engine.sync.executor import process_operation
+    from console.engine.sync.operation import NoOperation, is_in_progress, request_terminate
+
+    store = AppStore(ws.control())
+    try:
+        request_terminate(store, name)
+    except NoOperation:
+        pass  # it ended meanwhile
+    deadline = time.monotonic() + lease.lease_seconds() + 2
+    while True:
+        process_operation(ws, name, holder=holder)
+        app = store.get_app(name)
+        if not is_in_progress(app) or time.monotonic() > deadline:
+            return app
+        owner = lease.holder_of(store.cluster, name)
+        if owner is not None and owner == lease.running_controller(store.cluster):
+            return app  # a live controller holds it and finishes the termination on its next pass
+        time.sleep(0.25)
+
+
+def _state_text(app: Obj) -> str:
+    state = (app.get("status") or {}).get("operationState") or {}
+    return f"{state.get('phase') or 'unknown'}: {state.get('message') or 'no message'}"
+
+
+def _interrupted(ws: Workspace, name: str, holder: str, signum: int, *, waiting: bool = False) -> int:
+    """Ctrl-C (or SIGTERM) in a foreground sync: never leave the operation stuck silently.
+
+    A running controller (its heartbeat Lease is fresh) takes the operation over: our operation
+    Lease is released so it resumes at once. Otherwise this process terminates the operation
+    itself. `waiting` (app wait): the user only stopped watching, so the operation is left as it is
+    and the line says how to resume or end it. A second signal during this stops at once.
+    """
+    from console.engine.sync import lease
+    from console.engine.sync.operation import is_in_progress
+
+    code = 128 + signum
+    store = AppStore(ws.control())
+    try:
+        with _interrupts():
+            app = store.get_app(name)
+            if not is_in_progress(app):
+                if waiting:
+                    _say(f"stopped waiting for {name}; no operation is in progress")
+                else:
+                    _say(f"interrupted: the operation of {name} had already finished ({_state_text(app)})")
+                return code
+            controller = lease.running_controller(store.cluster)
+            if controller is not None or waiting:
+                lease.release(store.cluster, name, holder)
+                if controller is not None:
+                    _say(
+                        f"interrupted: the operation of {name} goes on in controller {controller}; "
+                        f"follow it with `trueup app wait {name} --operation`"
+                    )
+                else:
+                    _say(
+                        f"stopped waiting: the operation of {name} is still running and no controller is "
+                        f"running; `trueup app wait {name} --operation` resumes it, "
+                        f"`trueup app terminate-op {name}` ends it"
+                    )
+                return code
+            app = _finish_termination(ws, name, holder)
+            if is_in_progress(app):
+                _say(
+                    f"interrupted: the operation of {name} is {_state_text(app)}; its executor "
+                    f"{lease.holder_of(store.cluster, name) or 'has gone'}: `trueup app terminate-op {name}` "
+                    "finishes it"
+                )
+            else:
+                _say(f"interrupted: the operation of {name} was terminated ({_state_text(app)})")
+            return code
+    except _Signalled:
+        try:
+            lease.release(store.cluster, name, holder)
+            left = _state_text(store.get_app(name))
+        except Exception:  # noqa: BLE001 - the user insisted on stopping; report what we know
+            left = "unknown"
+        _say(
+            f"interrupted again: the operation of {name} is left {left}; `trueup app terminate-op {name}` ends it"
+        )
+        return code
+
+
 def _run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> int:
     from console.engine.sync.executor import run_operation
 
@@ -500,7 +639,12 @@ def _run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> in
             print(line, file=sys.stderr)
             last[0] = line
 
-    app = run_operation(ws, name, holder=_holder(), timeout=args.timeout, progress=progress, poll=0.25)
+    holder = _holder()
+    try:
+        with _interrupts():
+            app = run_operation(ws, name, holder=holder, timeout=args.timeout, progress=progress, poll=0.25)
+    except _Signalled as sig:
+        return _interrupted(ws, name, holder, sig.signum)
     return _print_operation(app, getattr(args, "output", None))
 
 
@@ -556,14 +700,23 @@ def cmd_app_rollback(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync.operation import NoOperation, request_terminate
+    """Argo's TerminateOperation, then the termination itself when no live controller holds the
+    operation, so it never waits for a controller that is not running."""
+    from console.engine.sync import lease
+    from console.engine.sync.operation import NoOperation, is_in_progress, request_terminate
 
     _get_app(ws, args.app)
+    store = AppStore(ws.control())
     try:
-        request_terminate(AppStore(ws.control()), args.app)
+        request_terminate(store, args.app)
     except NoOperation as exc:
         raise CommandError(f"{exc} (application {args.app})") from None
-    print(f"Application '{args.app}' operation terminating")
+    app = _finish_termination(ws, args.app, _holder())
+    if is_in_progress(app):
+        owner = lease.holder_of(store.cluster, args.app) or "its executor"
+        print(f"Application '{args.app}' operation terminating; {owner} finishes it")
+    else:
+        print(f"Application '{args.app}' operation terminated ({_state_text(app)})")
     return 0
 
 
@@ -609,9 +762,6 @@ def cmd_app_wait(ws: Workspace, args: argparse.Namespace) -> int:
     when no other executor holds its Lease, so waiting works without a running controller."""
     import time
 
-    from console.engine.sync.executor import process_operation, tick_sim_clusters
-    from console.engine.sync.operation import is_in_progress
-
     _get_app(ws, args.app)
     want_sync, want_health, want_op = args.sync, args.health, args.operation
     if not (want_sync or want_health or want_op):
@@ -619,6 +769,27 @@ def cmd_app_wait(ws: Workspace, args: argparse.Namespace) -> int:
     store = AppStore(ws.control())
     deadline = time.monotonic() + args.timeout if args.timeout is not None else None
     holder = _holder()
+    try:
+        with _interrupts():
+            return _wait_loop(ws, store, args, holder, deadline, (want_sync, want_health, want_op))
+    except _Signalled as sig:
+        return _interrupted(ws, args.app, holder, sig.signum, waiting=True)
+
+
+def _wait_loop(
+    ws: Workspace,
+    store: AppStore,
+    args: argparse.Namespace,
+    holder: str,
+    deadline: float | None,
+    wanted: tuple[bool, bool, bool],
+) -> int:
+    import time
+
+    from console.engine.sync.executor import process_operation, tick_sim_clusters
+    from console.engine.sync.operation import is_in_progress
+
+    want_sync, want_health, want_op = wanted
     while True:
         app = store.get_app(args.app)
         if is_in_progress(app):

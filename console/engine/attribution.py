@@ -4,11 +4,15 @@ Argo CD shows *that* live differs from Git; at 3 a.m. the next question is *who*
 (`kubectl-edit`, an HPA, a mutating webhook, another controller). The apiserver records, per
 field manager, a FieldsV1 tree of the fields it owns and when it last wrote them; we walk those
 trees along each changed path and name the manager owning the most specific node.
+
+Only a change by *another* manager is drift. When the owner of a changed field is trueup's own
+field manager, the live value is exactly what trueup last applied (any other writer of that field
+would have taken it over) — Git moved, the cluster did not: `drift` is False and the line says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +28,7 @@ class FieldAttribution:
     operation: str
     time: str | None
     subresource: str = ""
+    drift: bool = True  # False: the owner is trueup itself, so Git changed and live did not
 
 
 def _child(node: dict[str, Any], container: Any, token: str) -> tuple[Any, Any] | None:
@@ -70,9 +75,15 @@ def _score(tree: dict[str, Any], resolve_in: Any, tokens: Sequence[str]) -> int:
 
 
 def attribute(
-    live: dict[str, Any], paths: Sequence[str], *, resolve_in: dict[str, Any] | None = None
+    live: dict[str, Any],
+    paths: Sequence[str],
+    *,
+    resolve_in: dict[str, Any] | None = None,
+    own_managers: Collection[str] = (),
 ) -> list[FieldAttribution]:
     """One attribution per path that some manager owns in `live`.
+
+    A path owned by one of `own_managers` (the engine's field manager) is not drift.
 
     List indices in `paths` are read from `resolve_in` (default: `live`) and translated to the
     item's `k:{...}` / `v:` key, so indices of a normalised copy (which may have dropped ignored
@@ -101,22 +112,36 @@ def attribute(
                 best, chosen = rank, entry
         if chosen is not None:
             time = chosen.get("time")
+            manager = str(chosen.get("manager") or "")
+            subresource = str(chosen.get("subresource") or "")
             out.append(
                 FieldAttribution(
                     path=path,
-                    manager=str(chosen.get("manager") or ""),
+                    manager=manager,
                     operation=str(chosen.get("operation") or ""),
                     time=str(time) if time else None,
-                    subresource=str(chosen.get("subresource") or ""),
+                    subresource=subresource,
+                    drift=not (manager in own_managers and not subresource),
                 )
             )
     return out
 
 
 def describe(attr: FieldAttribution) -> str:
-    """One line for the console and CLI: path, manager, operation and time."""
+    """One line for the console and CLI: path, manager, operation and time.
+
+    Drift names who changed live; a Git change says live still holds what trueup applied.
+    """
+    if not attr.drift:
+        text = f"{attr.path} changed in Git; live is what {attr.manager} applied"
+        return f"{text} at {attr.time}" if attr.time else text
     op = attr.operation or "unknown operation"
     if attr.subresource:
         op += f" on /{attr.subresource}"
     text = f"{attr.path} changed by {attr.manager} ({op})"
     return f"{text} at {attr.time}" if attr.time else text
+
+
+def label(attr: FieldAttribution) -> str:
+    """`drift` for a change by another manager, `git` for a change of the desired state."""
+    return "drift" if attr.drift else "git"

@@ -21,7 +21,7 @@ from console.engine.health import HealthChecker, HealthStatus, ResourceHealthInp
 from console.engine.live import LiveState
 from console.engine.normalize import IgnoreRule, IgnoreRuleError
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
-from console.engine.workspace import Workspace
+from console.engine.workspace import Workspace, WorkspaceError
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
 APP_KINDS = {("trueup.dev", "Application"), ("argoproj.io", "Application")}
@@ -120,6 +120,12 @@ class Comparison:
     # this comparison (e.g. the resource tree) reuse them instead of listing the cluster again
     context: CompareContext | None = field(default=None, repr=False, compare=False)
     source_error_since: str = ""
+    # the project (parsed) and resolved destination this comparison checked resources against, and
+    # the project-policy messages it found: the sync executor re-checks every task it plans with
+    # the same function (governance.projects.resource_violation) and fails with Argo's message
+    project: Any = field(default=None, repr=False, compare=False)
+    destination: projects.DestinationIdentity | None = None
+    policy_violations: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -202,6 +208,9 @@ class CompareContext:
         except ClusterError as exc:
             self.live_errors[cluster_name] = f'cluster "{cluster_name}" is unreachable: {exc.message}'
             return None
+        except WorkspaceError as exc:  # e.g. a sim cluster whose state file is missing
+            self.live_errors[cluster_name] = f'cluster "{cluster_name}" is unavailable: {exc}'
+            return None
         self.live[cluster_name] = state
         return state
 
@@ -214,7 +223,37 @@ def parse_time(value: str) -> datetime | None:
 
 
 def compare_app(ctx: CompareContext, app: Obj, *, revision_override: str | None = None) -> Comparison:
-    """Compare one Application. Never raises for bad input: problems become conditions."""
+    """Compare one Application. Never raises: problems become conditions.
+
+    Expected problems (bad spec, unreachable repo or cluster, render errors) are conditions with
+    their own messages. Anything else raised while comparing this one app (a manifest that breaks a
+    parser deep inside, a bug) becomes its ComparisonError too, so a refresh, the controller and
+    the sync executor go on with every other app (DESIGN.md §5: one bad app never stops the others).
+    """
+    try:
+        return _compare_app(ctx, app, revision_override)
+    except Exception as exc:  # noqa: BLE001 - isolation boundary of one app's comparison
+        cmp = Comparison(app=app, context=ctx)
+        cmp.add_condition("ComparisonError", f"failed to compare application: {unexpected_error(exc)}")
+        cmp.sync_status = UNKNOWN
+        cmp.health = HealthStatus("Unknown")
+        return cmp
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """One line for an exception nobody anticipated: its type and first message line."""
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply to process (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "input too large to process (MemoryError)"
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:299] + "…"
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _compare_app(ctx: CompareContext, app: Obj, revision_override: str | None) -> Comparison:
     cmp = Comparison(app=app, context=ctx)
     spec = app.get("spec") or {}
     # 1. spec validation
@@ -252,6 +291,10 @@ def compare_app(ctx: CompareContext, app: Obj, *, revision_override: str | None 
         return cmp
     assert cfg is not None
     cmp.cluster = cfg.name
+    cmp.project = project
+    cmp.destination = projects.destination_identity(
+        dest.get("server", "") or cfg.server, dest.get("name", "") or cfg.name, ctx.ws.server_by_name()
+    )
     live = ctx.live_state(cfg.name)
     # 4. desired manifests from every source
     targets, source_failed = _desired(ctx, cmp, spec, dest_ns, revision_override)
@@ -438,11 +481,17 @@ def _compare_resources(
             sync_wave=hooks.sync_wave(ref),
             message=message,
         )
-        namespaced_kind = bool(key.namespace)
-        if not projects.is_resource_permitted(project, key.group, key.kind, key.name, namespaced_kind):
+        assert cmp.destination is not None
+        violation = projects.resource_violation(
+            project, key.group, key.kind, key.name, key.namespace, cmp.destination
+        )
+        if violation is not None:
             state.status = UNKNOWN
-            state.message = f"resource {key.group}:{key.kind} is not permitted in project {project.name}"
+            state.message = violation
             cmp.resources.append(state)
+            if violation not in cmp.policy_violations:
+                cmp.policy_violations.append(violation)
+            cmp.add_condition("InvalidSpecError", violation)
             continue
         if live_obj is not None:
             state.health = ctx.health.resource_health(live_obj, is_hook=hook)

@@ -115,6 +115,8 @@ class Controller:
         self._op_seen: dict[str, tuple[str, str]] = {}
         self._skip_logged: dict[str, str] = {}
         self._ops_pending = False
+        self._last_beat = -1e9
+        self._beating = False
 
     # --- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -448,6 +450,7 @@ class Controller:
             while not stop_event.is_set():
                 self.requests.wake.clear()
                 try:
+                    self._heartbeat()
                     self.run_once()
                     failures = 0
                 except (ClusterError, OSError) as exc:
@@ -474,12 +477,28 @@ class Controller:
         soonest = min(self._next.values())
         return max(0.0, min(self.max_idle, (soonest - now).total_seconds()))
 
+    def _heartbeat(self) -> None:
+        """Renew the heartbeat Lease (at most every few seconds): CLIs see a controller is running."""
+        now = time.monotonic()
+        if now - self._last_beat < lease.HEARTBEAT_SECONDS / 6:
+            return
+        self._last_beat = now
+        lease.heartbeat(self.ws.control(), self.holder)
+        self._beating = True
+
     def close(self) -> None:
         """Stop watches and give up the operation Leases we hold (another replica resumes at once)."""
         if self.watchers is not None:
             self.watchers.close()
             self.watchers = None
         control: Cluster = self.ws.control()
+        if self._beating:
+            try:
+                lease.stop_heartbeat(control, self.holder)
+            except ClusterError as exc:
+                self.log.warning("could not remove the controller heartbeat", error=exc.message)
+            self._beating = False
+            self._last_beat = -1e9
         for name in sorted(self._held):
             try:
                 lease.release(control, name, self.holder)

@@ -537,7 +537,9 @@ def diff_resource(
     if modified:
         found = changed_paths(n_pred, n_live)
         paths = [p for p, _ in found]
-        attributions = attribute(live, [p for p, in_live in found if in_live], resolve_in=n_live)
+        attributions = attribute(
+            live, [p for p, in_live in found if in_live], resolve_in=n_live, own_managers=(own_manager,)
+        )
     if sensitive_annotations or is_core_secret(target) or is_core_secret(live):
         n_target = normalize(target, rules, ignore_status=ignore_status)
         t, lv, p = _masked([n_target, n_live, n_pred], sensitive_annotations)

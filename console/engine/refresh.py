@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from console.cluster.api import NotFound, Obj
+from console.cluster.api import ClusterError, NotFound, Obj, Timeout, Unavailable
 from console.engine.appstore import AppStore
 from console.engine.compare import (
     CompareContext,
@@ -102,7 +102,7 @@ def _refresh(
     ctx = new_context(ws, store, hard=hard)
     report = RefreshReport()
     for i, app in enumerate(apps):
-        cmp = compare_app(ctx, app)
+        cmp = compare_app(ctx, app)  # never raises: this app's problems become its conditions
         report.comparisons.append(cmp)
         if write:
             prev = app.get("status") or {}
@@ -113,6 +113,10 @@ def _refresh(
                     report.written += 1
                 except NotFound:
                     pass  # deleted while we compared it
+                except (Unavailable, Timeout):
+                    raise  # the control cluster itself is down: the whole command fails in one line
+                except ClusterError as exc:  # refused for this app only (e.g. a status too large)
+                    cmp.add_condition("ComparisonError", f"cannot write the status: {exc.message}")
         if write and len(apps) > 1:
             cmp.resources = []  # written to status; dropping them keeps a fleet refresh's memory flat
         if progress:

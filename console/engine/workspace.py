@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from console.cluster.api import Cluster
-from console.engine import yamlsafe
+from console.engine import workspace_schema, yamlsafe
 
 WORKSPACE_FILE = "trueup.yaml"
 STATE_DIR = ".trueup"
@@ -94,11 +94,12 @@ class Workspace:
             from console.cluster.sim import SimCluster
 
             path = self.sim_path(name)
+            shown = str(path.relative_to(self.root))  # errors name the file inside the workspace
             if not path.exists():
                 raise WorkspaceError(
-                    f'sim cluster "{name}" has no state at {path}; run `trueup demo init` or recreate the workspace'
+                    f'sim cluster "{name}" has no state file {shown}; run `trueup demo init` or recreate the workspace'
                 )
-            cluster = SimCluster(path, name, cfg.server)
+            cluster = SimCluster(path, name, cfg.server, label=shown, must_exist=True)
         elif cfg.type == "kube":
             from console.cluster.kube import KubeCluster
 
@@ -164,14 +165,6 @@ def kubeconfig_server(kubeconfig: str, context: str) -> str:
     return str(cl.get("server") or "")
 
 
-def _req(d: dict[str, Any], key: str, where: str, typ: type) -> Any:
-    if key not in d:
-        raise WorkspaceError(f"{where}: missing required field {key!r}")
-    if not isinstance(d[key], typ):
-        raise WorkspaceError(f"{where}.{key}: expected {typ.__name__}, got {type(d[key]).__name__}")
-    return d[key]
-
-
 def load(root: Path) -> Workspace:
     path = root / WORKSPACE_FILE
     try:
@@ -182,22 +175,24 @@ def load(root: Path) -> Workspace:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
     if not isinstance(doc, dict) or doc.get("kind") != "Workspace":
         raise WorkspaceError(f"{path}: expected `kind: Workspace`")
+    try:
+        spec = workspace_schema.validate(doc)  # every field's type, named when wrong
+    except workspace_schema.WorkspaceSchemaError as exc:
+        raise WorkspaceError(f"{path}: {exc}") from None
     clusters: dict[str, ClusterConfig] = {}
-    for i, c in enumerate(_req(doc, "clusters", str(path), list)):
+    for i, c in enumerate(spec.clusters):
         where = f"{path}: clusters[{i}]"
-        if not isinstance(c, dict):
-            raise WorkspaceError(f"{where}: expected a mapping")
-        name = _req(c, "name", where, str)
-        if name in clusters:
-            raise WorkspaceError(f"{where}: duplicate cluster name {name!r}")
-        ctype = str(c.get("type", "sim"))
-        clusters[name] = ClusterConfig(
-            name=name,
-            server=_req(c, "server", where, str) if ctype == "sim" or "server" in c else "",
-            type=ctype,
-            context=str(c.get("context", "")),
-            kubeconfig=str(c.get("kubeconfig", "")),
-            unpullable_images=tuple(c.get("unpullableImages") or ()),
+        if c.name in clusters:
+            raise WorkspaceError(f"{where}: duplicate cluster name {c.name!r}")
+        if c.type == "sim" and c.server is None:
+            raise WorkspaceError(f"{where}.server: required field missing (sim clusters need a server URL)")
+        clusters[c.name] = ClusterConfig(
+            name=c.name,
+            server=c.server or "",
+            type=c.type,
+            context=c.context,
+            kubeconfig=c.kubeconfig,
+            unpullable_images=tuple(c.unpullable_images or ()),
         )
     for name, cfg in list(clusters.items()):
         if cfg.type == "kube" and not cfg.server:
@@ -210,28 +205,27 @@ def load(root: Path) -> Workspace:
                     + (f" context {cfg.context!r}" if cfg.context else "")
                 )
             clusters[name] = ClusterConfig(**{**cfg.__dict__, "server": server})
-    control = _req(doc, "controlCluster", str(path), str)
+    control = spec.control_cluster
     if control not in clusters:
         raise WorkspaceError(f"{path}: controlCluster {control!r} is not one of the clusters")
-    s = doc.get("settings") or {}
-    repos = doc.get("repositories") or {}
+    s = spec.settings or workspace_schema.SettingsSpec()
+    repos = spec.repositories or workspace_schema.RepositoriesSpec()
     settings = Settings(
-        tracking_annotation=str(s.get("trackingAnnotation", Settings.tracking_annotation)),
-        repo_error_grace_period=float(s.get("repoErrorGracePeriodSeconds", 180)),
-        resource_customizations=dict(s.get("resourceCustomizations") or {}),
-        ignore_resource_status_field=str(s.get("ignoreResourceStatusField", "all")),
-        allow_file_urls=bool(repos.get("allowFileURLs", False)),
-        sensitive_annotations=tuple(s.get("sensitiveMaskAnnotations") or ()),
+        tracking_annotation=s.tracking_annotation,
+        repo_error_grace_period=float(s.repo_error_grace_period_seconds),
+        resource_customizations=dict(s.resource_customizations or {}),
+        ignore_resource_status_field=s.ignore_resource_status_field,
+        allow_file_urls=repos.allow_file_urls,
+        sensitive_annotations=s.sensitive_annotations(),
     )
-    inv = doc.get("inventory") or {}
     return Workspace(
         root=root,
         control_cluster=control,
         clusters=clusters,
         settings=settings,
-        users=dict(doc.get("users") or {}),
-        rbac=dict(doc.get("rbac") or {}),
-        inventory_roots=list(inv.get("roots") or []),
+        users=dict(spec.users or {}),
+        rbac=dict(spec.rbac or {}),
+        inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
     )
 
 

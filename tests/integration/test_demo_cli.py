@@ -56,6 +56,16 @@ def test_payments_api_prod_us_is_one_commit_behind_git(demo_workspace: Path) -> 
     r = run_cli("-w", str(demo_workspace), "app", "diff", "payments-api-prod-us")
     assert r.returncode == 1, r.stderr
     assert "@sha256:" in r.stdout and "Deployment" in r.stdout
+    # Git moved and live still holds what trueup applied: a Git change, not drift
+    assert "===== apps/Deployment payments/payments-api (changed in Git) ======" in r.stdout
+    assert (
+        "# git: /spec/template/spec/containers/0/image changed in Git; live is what trueup applied"
+        in r.stdout
+    )
+    assert "# drift:" not in r.stdout
+    j = run_cli("-w", str(demo_workspace), "app", "diff", "payments-api-prod-us", "-o", "json")
+    attributions = [a for d in json.loads(j.stdout) for a in d["attributions"]]
+    assert attributions and all(a["drift"] is False and a["manager"] == "trueup" for a in attributions)
 
 
 def test_risk_engine_prod_eu_progress_deadline(demo_workspace: Path) -> None:
@@ -76,6 +86,10 @@ def test_identity_drift_is_attributed_to_kubectl_edit(demo_workspace: Path) -> N
     r = run_cli("-w", str(demo_workspace), "app", "diff", "identity-api-prod-us")
     assert r.returncode == 1
     assert "kubectl-edit" in r.stdout
+    assert (
+        "# drift: /spec/template/spec/containers/0/env/0/value changed by kubectl-edit (Update)" in r.stdout
+    )
+    assert "(live differs from Git)" in r.stdout and "# git:" not in r.stdout
     assert "LOG_LEVEL" in r.stdout or "debug" in r.stdout
     app = {a["name"]: a for a in _apps(demo_workspace)}["identity-api-prod-us"]
     assert app["selfHeal"] is False
@@ -84,6 +98,7 @@ def test_identity_drift_is_attributed_to_kubectl_edit(demo_workspace: Path) -> N
     diffs = json.loads(j.stdout)
     managers = {a["manager"] for d in diffs for a in d["attributions"]}
     assert "kubectl-edit" in managers
+    assert all(a["drift"] for d in diffs for a in d["attributions"] if a["manager"] == "kubectl-edit")
     changes = [c for d in diffs for c in d["changes"]]
     assert {
         "op": "changed",

@@ -233,3 +233,41 @@ def test_sigkill_mid_sync_is_resumed_by_another_executor(tmp_path: Path) -> None
     for hook in HOOKS:
         assert events.count(("ADDED", hook)) == 1, events
     assert events.count(("DELETED", "payments-api-smoke-test")) == 1  # HookSucceeded
+
+
+def test_dry_run_results_agree_with_the_real_sync(tmp_path: Path) -> None:
+    """`unchanged (dry run)` only for what the real sync then reports `unchanged`, and
+    `configured (dry run)` exactly for what it reports `configured` (the demo's payments-api is one
+    image behind Git; its NetworkPolicy and Secret are rewritten by the server on every apply)."""
+    root = tmp_path / "ws"
+    assert run_cli("demo", "init", str(root)).returncode == 0
+    w = str(root)
+    r = run_cli("-w", w, "app", "sync", APP, "--dry-run", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    dry = {
+        (x["kind"], x["name"]): x["message"]
+        for x in json.loads(r.stdout)["operationState"]["syncResult"]["resources"]
+        if not x.get("hookType")
+    }
+    with fast_clock(root):
+        r = run_cli("-w", w, "app", "sync", APP, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    real = {
+        (x["kind"], x["name"]): x["message"]
+        for x in json.loads(r.stdout)["operationState"]["syncResult"]["resources"]
+        if not x.get("hookType")
+    }
+    assert dry[("Deployment", "payments-api")] == "deployment.apps/payments-api configured (dry run)"
+    for key in [
+        ("NetworkPolicy", "payments-api-allow-ingress"),
+        ("Secret", "payments-api-db"),
+        ("ConfigMap", "payments-api-config"),
+        ("Service", "payments-api"),
+        ("Deployment", "payments-api"),
+    ]:
+        assert dry[key] == f"{real[key]} (dry run)", key
+    assert "unchanged" in real[("Secret", "payments-api-db")]
+    # and after the sync everything is unchanged, rehearsed and real alike
+    r = run_cli("-w", w, "app", "sync", APP, "--dry-run", "-o", "json")
+    again = json.loads(r.stdout)["operationState"]["syncResult"]["resources"]
+    assert all(x["message"].endswith(" unchanged (dry run)") for x in again if not x.get("hookType"))

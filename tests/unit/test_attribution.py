@@ -109,7 +109,30 @@ def test_env_var_edit_is_attributed_to_kubectl_edit() -> None:
     assert result.modified
     assert result.changed_paths == [ENV0]
     assert result.attributions == [FieldAttribution(ENV0, "kubectl-edit", "Update", EDIT_TIME)]
+    assert result.attributions[0].drift
     assert describe(result.attributions[0]) == f"{ENV0} changed by kubectl-edit (Update) at {EDIT_TIME}"
+
+
+def test_a_git_change_of_a_field_trueup_applied_is_not_drift() -> None:
+    """Git moved the image; live still holds what trueup applied (trueup owns the field)."""
+    live = desired()
+    live["metadata"]["managedFields"] = [entry("trueup", "Apply", APPLY_TIME, TRUEUP)]
+    moved = desired()
+    moved["spec"]["template"]["spec"]["containers"][0]["image"] = "api:1.5.0"
+    result = diff_resource(moved, live)
+    image = "/spec/template/spec/containers/0/image"
+    assert result.modified and result.changed_paths == [image]
+    assert result.attributions == [FieldAttribution(image, "trueup", "Apply", APPLY_TIME, drift=False)]
+    assert (
+        describe(result.attributions[0])
+        == f"{image} changed in Git; live is what trueup applied at {APPLY_TIME}"
+    )
+    # both at once: Git moved the image and someone edited LOG_LEVEL
+    both = diff_resource(moved, edited_live())
+    assert {(a.path, a.drift) for a in both.attributions} == {(image, False), (ENV0, True)}
+    # another engine's manager name is not ours
+    (attr,) = diff_resource(moved, live, own_manager="argocd-controller").attributions
+    assert attr.drift
 
 
 def test_most_specific_owner_wins_over_item_owner() -> None:

@@ -589,3 +589,35 @@ def test_stop_releases_the_operation_lease(tmp_path: Path) -> None:
     assert lease.holder_of(fleet.control, "waves") is None
     final = operation_state(fleet.app("waves"))
     assert final is not None and final["phase"] == "Running"  # left for the next controller
+    assert lease.running_controller(fleet.control) is None  # its heartbeat went with it
+
+
+def test_controller_heartbeat_tells_clis_a_controller_runs(tmp_path: Path) -> None:
+    """The loop renews a heartbeat Lease; it expires when the controller stops renewing (a crash)
+    and is deleted when it stops cleanly."""
+    fleet = make_fleet(tmp_path)
+    assert lease.running_controller(fleet.control) is None
+    ctl = fleet.controller()
+    stop = threading.Event()
+    thread = threading.Thread(target=ctl.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while lease.running_controller(fleet.control) != "test-controller":
+            assert time.monotonic() < deadline, "no heartbeat"
+            time.sleep(0.02)
+        beat = fleet.control.get(
+            "coordination.k8s.io/v1", "Lease", NAMESPACE, "trueup-controller-test-controller"
+        )
+        assert beat["metadata"]["labels"] == {"trueup.dev/component": "controller"}
+    finally:
+        stop.set()
+        ctl.wake()
+        thread.join(5)
+    assert lease.running_controller(fleet.control) is None
+    # a controller that died without cleaning up stops counting once its heartbeat is stale
+    assert lease.heartbeat(fleet.control, "controller-crashed")
+    assert lease.running_controller(fleet.control) == "controller-crashed"
+    fleet.control.clock.advance(lease.HEARTBEAT_SECONDS + 1)  # type: ignore[attr-defined]
+    assert lease.running_controller(fleet.control) is None
+    assert lease.controller_lease_name("Controller_Host.1:42") == "trueup-controller-controller-host.1-42"

@@ -10,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.engine.governance.projects import (
+    DestinationIdentity,
     ProjectCluster,
     check_application,
+    destination_identity,
     filepath_match,
     glob_match,
     is_app_namespace_permitted,
@@ -20,6 +22,7 @@ from console.engine.governance.projects import (
     is_resource_permitted,
     is_source_permitted,
     normalize_git_url,
+    resource_violation,
 )
 from console.engine.model import AppProject, default_project, parse_application, parse_project
 
@@ -431,6 +434,36 @@ def test_is_live_resource_permitted_checks_namespace_destination() -> None:
     assert is_live_resource_permitted(proj, "", "ConfigMap", "c", "team-a", IN_CLUSTER)
     assert not is_live_resource_permitted(proj, "", "ConfigMap", "c", "kube-system", IN_CLUSTER)
     assert is_live_resource_permitted(proj, "", "Namespace", "team-a", "", IN_CLUSTER)
+
+
+def test_resource_violation_checks_the_objects_own_namespace() -> None:
+    """CVE-2022-24768 class: the object's metadata.namespace, not the app's, decides."""
+    proj = project(
+        destinations=[{"name": "prod", "namespace": "team-a"}, {"server": "*", "namespace": "!kube-*"}],
+        clusterResourceWhitelist=[{"group": "", "kind": "Namespace"}],
+    )
+    # the app names its cluster `prod`; the project's entries match by name or by server alike
+    dest = destination_identity("", "prod", {"prod": "https://prod.example", "dev": "https://dev.example"})
+    assert dest == DestinationIdentity("https://prod.example", "prod")
+    assert resource_violation(proj, "", "ConfigMap", "c", "team-a", dest) is None
+    assert (
+        resource_violation(proj, "rbac.authorization.k8s.io", "RoleBinding", "admin", "kube-system", dest)
+        == "namespace kube-system is not permitted in project 'team'"
+    )
+    assert resource_violation(proj, "", "ConfigMap", "c", "team-b", dest) is None  # `server: *` entry
+    assert resource_violation(proj, "", "Namespace", "team-a", "", dest) is None  # cluster-scoped
+    assert (
+        resource_violation(proj, "rbac.authorization.k8s.io", "ClusterRoleBinding", "x", "", dest)
+        == "resource rbac.authorization.k8s.io:ClusterRoleBinding is not permitted in project team"
+    )
+    # resolved from the server side too: a server-only app still matches the name-only entry
+    by_server = destination_identity("https://prod.example", "", {"prod": "https://prod.example"})
+    assert by_server == DestinationIdentity("https://prod.example", "prod")
+    narrow = project(destinations=[{"name": "prod", "namespace": "team-a"}])
+    assert resource_violation(narrow, "", "ConfigMap", "c", "team-a", by_server) is None
+    assert resource_violation(narrow, "", "ConfigMap", "c", "team-b", by_server) == (
+        "namespace team-b is not permitted in project 'team'"
+    )
 
 
 def test_default_project_permits_everything() -> None:

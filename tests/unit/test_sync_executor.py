@@ -486,3 +486,36 @@ def test_not_permitted_resource_is_an_invalid_task(env: SyncEnv) -> None:
     assert st["message"].startswith("one or more synchronization tasks are not valid, reason: ")
     assert results(app)["a"]["status"] == "SyncFailed"
     assert env.get("Deployment", "api", "apps/v1") is None
+
+
+# --- an exception inside a pass -----------------------------------------------------------------
+
+
+def test_an_unexpected_exception_ends_the_operation_error_and_frees_the_app(
+    env: SyncEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection at the planner (no real input reaches it broken since compare isolates
+    manifests): the operation ends Error with a one-line message, its Lease is released, and the
+    next sync is accepted and runs."""
+    from console.engine.sync import lease
+    from console.engine.sync import tasks as tk
+
+    env.commit([cm("a")])
+    env.app()
+    env.request()
+
+    def broken(*_a: Any, **_kw: Any) -> list[Any]:
+        raise RecursionError("maximum recursion depth exceeded while calling a Python object")
+
+    monkeypatch.setattr(tk, "plan", broken)
+    assert env.step() == "Error"
+    app = env.store.get_app("web")
+    assert state(app)["phase"] == "Error"
+    assert state(app)["message"] == (
+        "the operation stopped on an unexpected error: input nested too deeply to process (RecursionError)"
+    )
+    assert "operation" not in app and lease.holder_of(env.cluster, "web") is None
+    monkeypatch.undo()
+    app = env.sync()
+    assert state(app)["phase"] == "Succeeded"
+    assert env.get("ConfigMap", "a") is not None

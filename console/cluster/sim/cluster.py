@@ -47,14 +47,17 @@ class SimCluster:
         *,
         user: str | None = None,
         groups: Sequence[str] = (),
+        label: str | None = None,
+        must_exist: bool = False,
     ) -> None:
         """`user`/`groups`: act as that identity, authorized by the RBAC objects stored in the sim
-        (see rbac.py); without `user`, as the cluster admin."""
+        (see rbac.py); without `user`, as the cluster admin. `label` names the file in errors;
+        `must_exist`: open an existing cluster only (an empty file is damage, not a new cluster)."""
         self.path = Path(path)
         self.name = name
         self.server = server
         self.identity = rbac.Identity(user, tuple(groups)) if user else None
-        self.store = Store(self.path)
+        self.store = Store(self.path, label=label, must_exist=must_exist)
         self.clock = clock or SimClock(self.store)
         self.core = Core(self.store, self.clock, name)
         self._seed()

@@ -89,6 +89,19 @@ def _sans_rv(obj: Obj) -> Obj:
     return out
 
 
+def _sans_rv_and_times(obj: Obj) -> Obj:
+    """The object as the apiserver's no-op detection sees it: no resourceVersion, and managedFields
+    without their timestamps (IgnoreManagedFieldsTimestampsTransformer)."""
+    out = _sans_rv(obj)
+    md = out["metadata"]
+    if isinstance(md.get("managedFields"), list):
+        md["managedFields"] = [
+            {k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e
+            for e in md["managedFields"]
+        ]
+    return out
+
+
 def _spec_part(obj: Obj, info: KindInfo) -> Obj:
     """What a generation bump looks at: everything but metadata (and status where it is separate)."""
     skip = {"metadata", "apiVersion", "kind"}
@@ -540,7 +553,9 @@ class Core:
                 return new
             self._remove(sinfo, key, new)
             return new
-        if _sans_rv(old) == _sans_rv(new):
+        # A write that changes nothing but managedFields timestamps is a no-op, as in the real
+        # apiserver: the object (resourceVersion, times) stays as it was and no event is sent.
+        if _sans_rv(old) == _sans_rv(new) or _sans_rv_and_times(old) == _sans_rv_and_times(new):
             return old
         return self._commit(sinfo, key, old, new, dry_run)
 

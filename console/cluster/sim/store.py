@@ -3,6 +3,12 @@ the controllers' due-time queue and the ownerReference index.
 
 One file, many processes: WAL journal, busy_timeout, `BEGIN IMMEDIATE` for every write and a retry
 loop on SQLITE_BUSY when taking the write lock (the transaction has not started, so the retry is safe).
+
+A damaged file (overwritten, truncated, not SQLite at all) surfaces wherever SQLite first reads the
+broken page, deep inside any query. Every statement therefore goes through one guarded connection
+that turns `sqlite3.DatabaseError` into `DamagedStore` (an `Unavailable` cluster error naming the
+file as the caller labelled it), so the engine treats it like any unreachable cluster: that cluster's
+apps become Unknown with a condition, a damaged control cluster fails the command in one line.
 """
 
 from __future__ import annotations
@@ -48,32 +54,123 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class Store:
-    """A connection to one sim cluster file. Thread-safe through one re-entrant lock."""
+class DamagedStore(Unavailable):
+    """The sim cluster's state file cannot be used as a database (corrupt, truncated, not SQLite)."""
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
+
+def _error(label: str, exc: sqlite3.Error) -> Unavailable:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+        return Unavailable(f"sim cluster state file {label} is busy ({detail}); try again")
+    return DamagedStore(
+        f"sim cluster state file {label} is damaged ({detail}): restore it from a backup or recreate the workspace"
+    )
+
+
+class _Cursor:
+    """A cursor whose row fetches raise cluster errors instead of sqlite3 errors."""
+
+    __slots__ = ("_cur", "_label")
+
+    def __init__(self, cur: sqlite3.Cursor, label: str) -> None:
+        self._cur, self._label = cur, label
+
+    def fetchone(self) -> Any:
+        try:
+            return self._cur.fetchone()
+        except sqlite3.Error as exc:
+            raise _error(self._label, exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return self._cur.fetchall()
+        except sqlite3.Error as exc:
+            raise _error(self._label, exc) from exc
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._cur
+        except sqlite3.Error as exc:
+            raise _error(self._label, exc) from exc
+
+
+class _Conn:
+    """The guarded connection every statement goes through (see the module docstring)."""
+
+    __slots__ = ("raw", "label")
+
+    def __init__(self, raw: sqlite3.Connection, label: str) -> None:
+        self.raw, self.label = raw, label
+
+    def execute(self, sql: str, params: Any = ()) -> _Cursor:
+        try:
+            return _Cursor(self.raw.execute(sql, params), self.label)
+        except sqlite3.Error as exc:
+            raise _error(self.label, exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> _Cursor:
+        try:
+            return _Cursor(self.raw.executemany(sql, rows), self.label)
+        except sqlite3.Error as exc:
+            raise _error(self.label, exc) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Store:
+    """A connection to one sim cluster file. Thread-safe through one re-entrant lock.
+
+    `label` names the file in error messages (the workspace passes its workspace-relative path,
+    so no host path reaches a condition or the terminal). `must_exist`: the file holds a cluster
+    already, so a missing or empty one is damage, not a new cluster to create.
+    """
+
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = 10_000, label: str | None = None, must_exist: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.label = label or str(self.path)
         self.lock = threading.RLock()
         self._depth = 0
         self._busy_timeout = busy_timeout_ms / 1000.0
+        if must_exist:
+            try:
+                size = self.path.stat().st_size
+            except OSError as exc:
+                raise Unavailable(
+                    f"cannot open sim cluster state file {self.label}: {exc.strerror}"
+                ) from None
+            if size == 0:
+                raise DamagedStore(
+                    f"sim cluster state file {self.label} is damaged (it is empty): restore it from a "
+                    "backup or recreate the workspace"
+                )
         try:
-            self.conn = sqlite3.connect(
+            raw = sqlite3.connect(
                 str(self.path), timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise Unavailable(f"cannot open sim cluster database {self.path}: {exc}") from exc
-        self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        self._retry(lambda: self.conn.execute("PRAGMA journal_mode=WAL"))
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        with self.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES('rv', '0')")
+            raise Unavailable(f"cannot open sim cluster state file {self.label}: {exc}") from exc
+        self._raw = raw
+        self.conn = _Conn(raw, self.label)
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            self._retry(lambda: self._raw.execute("PRAGMA journal_mode=WAL"))
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            with self.write() as conn:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES('rv', '0')")
+        except Unavailable:
+            raw.close()
+            raise
 
     # ------------------------------------------------------------ transactions
 
     def _retry(self, fn: Any) -> Any:
+        """`fn` uses the raw connection: busy errors are retried, any other becomes a cluster error."""
         deadline = time.monotonic() + self._busy_timeout * 3
         delay = 0.005
         while True:
@@ -81,12 +178,20 @@ class Store:
                 return fn()
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise Unavailable(f"sim cluster database {self.path} is busy: {exc}") from exc
+                    raise _error(self.label, exc) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
+            except sqlite3.Error as exc:
+                raise _error(self.label, exc) from exc
+
+    def _rollback(self) -> None:
+        try:
+            self._raw.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # a damaged file or no transaction left: the original error is what matters
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[_Conn]:
         """One `BEGIN IMMEDIATE` transaction; nested uses join the outer one."""
         with self.lock:
             if self._depth:
@@ -96,32 +201,39 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            self._retry(lambda: self._raw.execute("BEGIN IMMEDIATE"))
             self._depth = 1
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
-                self._retry(lambda: self.conn.execute("COMMIT"))
+                try:
+                    self._retry(lambda: self._raw.execute("COMMIT"))
+                except Unavailable:
+                    self._rollback()
+                    raise
             finally:
                 self._depth = 0
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[_Conn]:
         """A consistent snapshot for multi-statement reads (WAL readers never block writers)."""
         with self.lock:
             if self._depth:
                 yield self.conn
                 return
-            self._retry(lambda: self.conn.execute("BEGIN"))
+            self._retry(lambda: self._raw.execute("BEGIN"))
             self._depth = 1
             try:
                 yield self.conn
             finally:
                 self._depth = 0
-                self.conn.execute("COMMIT")
+                try:
+                    self._raw.execute("COMMIT")
+                except sqlite3.Error:
+                    self._rollback()  # a read-only transaction: nothing to lose
 
     def close(self) -> None:
         with self.lock:

@@ -39,6 +39,9 @@ MSG_MULTI_SOURCE_REQUIRED = (
 MSG_CHART_REVISION_REQUIRED = "spec.source.targetRevision is required if the manifest source is a helm chart"
 MSG_APP_NAMESPACE_NOT_PERMITTED = "application '%s' in namespace '%s' is not permitted to use project '%s'"
 MSG_HYDRATOR_REPO_REQUIRED = "spec.sourceHydrator.drySource.repoURL is required"
+# Argo's sync permission validator (AC:controller/sync.go WithPermissionValidator), verbatim
+MSG_RESOURCE_NOT_PERMITTED = "resource %s:%s is not permitted in project %s"
+MSG_NAMESPACE_NOT_PERMITTED = "namespace %s is not permitted in project '%s'"
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,6 +348,54 @@ def is_resource_permitted(project: AppProject, group: str, kind: str, name: str,
     return whitelisted and not blacklisted
 
 
+@dataclass(frozen=True)
+class DestinationIdentity:
+    """An Application's destination cluster as both its server URL and its name ("" if unknown).
+
+    Argo infers the missing half before matching, so a project destination written with `name`
+    matches an app that used `server` (and the other way round).
+    """
+
+    server: str
+    name: str
+
+
+def destination_identity(
+    server: str, name: str, cluster_name_to_server: Mapping[str, str]
+) -> DestinationIdentity:
+    if name:
+        return DestinationIdentity(cluster_name_to_server.get(name, server), name)
+    names = [n for n, s in cluster_name_to_server.items() if s == server]
+    return DestinationIdentity(server, names[0] if len(names) == 1 else "")
+
+
+def resource_violation(
+    project: AppProject,
+    group: str,
+    kind: str,
+    name: str,
+    namespace: str,
+    dest: DestinationIdentity,
+    *,
+    project_clusters: Iterable[ProjectCluster] | None = None,
+) -> str | None:
+    """Why `project` forbids this object of an app deployed to `dest` (None: permitted).
+
+    The one check behind compare, the sync executor and app deletion, after Argo's sync permission
+    validator: the group/kind must be permitted, and a namespaced object's *own* namespace (callers
+    pass it already defaulted to the app's destination namespace) must be a permitted destination
+    together with the app's cluster — an app allowed into `team-a` cannot carry an object whose
+    `metadata.namespace` is `kube-system` (CVE-2022-24768 class). `namespace` "" = cluster-scoped.
+    """
+    if not is_resource_permitted(project, group, kind, name, namespace != ""):
+        return MSG_RESOURCE_NOT_PERMITTED % (group, kind, project.name)
+    if namespace and not is_destination_permitted(
+        project, dest.server, dest.name, namespace, project_clusters=project_clusters
+    ):
+        return MSG_NAMESPACE_NOT_PERMITTED % (namespace, project.name)
+    return None
+
+
 def is_live_resource_permitted(
     project: AppProject,
     group: str,
@@ -432,16 +483,12 @@ def check_application(
     dest = spec.destination
     if dest.name and dest.server:
         return [*messages, MSG_DEST_BOTH % (dest.name, dest.server)]
-    if dest.server:
-        server = dest.server
-        names = [n for n, s in cluster_name_to_server.items() if s == server]
-        name = names[0] if len(names) == 1 else ""
-    elif dest.name:
-        if dest.name not in cluster_name_to_server:
-            return [*messages, MSG_NO_CLUSTER_NAMED % dest.name]
-        server, name = cluster_name_to_server[dest.name], dest.name
-    else:
+    if dest.name and dest.name not in cluster_name_to_server:
+        return [*messages, MSG_NO_CLUSTER_NAMED % dest.name]
+    if not dest.server and not dest.name:
         return [*messages, MSG_DEST_MISSING]
+    ident = destination_identity(dest.server, dest.name, cluster_name_to_server)
+    server, name = ident.server, ident.name
     if not is_destination_permitted(project, server, name, dest.namespace, project_clusters=project_clusters):
         messages.append(MSG_DEST_NOT_PERMITTED % (server, dest.namespace, spec.project))
     return messages

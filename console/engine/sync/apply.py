@@ -14,6 +14,11 @@ Apply semantics (decided for trueup, documented in the issue note):
   refused (immutable field, conflict), like `kubectl apply/replace --force`.
 - Dry run: the same verb with `dry_run=True` (the apiserver's `dryRun=All`), with `Force` doing an
   apply dry run (deleting is never rehearsed).
+- `unchanged` / `configured`: decided the same way for a dry run and a real apply — the server's
+  answer compared with the live object as the apiserver's no-op detection compares them (ignoring
+  resourceVersion, managedFields timestamps and status). A real apply that did not bump the
+  resourceVersion wrote nothing. So a dry run says `configured (dry run)` exactly when the real
+  apply will say `configured`.
 """
 
 from __future__ import annotations
@@ -51,16 +56,51 @@ def error_message(exc: Exception, task: SyncTask) -> str:
     return redact_text(text, secrets) if secrets else text
 
 
-def _verb(live: Obj | None, result: Obj, ssa: bool, dry_run: bool, in_sync: bool) -> str:
+def _comparable(obj: Obj) -> Obj:
+    """`obj` as a write through the main resource is judged: without resourceVersion, status and
+    what status writers own (an apply never writes those; controllers do, concurrently), and
+    without managedFields timestamps (the apiserver resets them on a no-op write)."""
+    out = {k: v for k, v in obj.items() if k != "status"}
+    md = dict(out.get("metadata") or {})
+    md.pop("resourceVersion", None)
+    if isinstance(md.get("managedFields"), list):
+        md["managedFields"] = [
+            {k: v for k, v in e.items() if k != "time"}
+            for e in md["managedFields"]
+            if isinstance(e, dict) and not e.get("subresource")
+        ]
+    out["metadata"] = md
+    return out
+
+
+def changes_object(live: Obj, result: Obj, *, dry_run: bool) -> bool:
+    """Whether the apply answered with `result` changed `live` (same API version)."""
+    if not dry_run:
+        before = (live.get("metadata") or {}).get("resourceVersion")
+        if before and before == (result.get("metadata") or {}).get("resourceVersion"):
+            return False  # nothing was written
+    return _comparable(live) != _comparable(result)
+
+
+def _verb(live: Obj | None, result: Obj, ssa: bool, dry_run: bool) -> str:
     if live is None:
         return "created"
     if ssa:
         return "serverside-applied"
-    if dry_run:
-        return "unchanged" if in_sync else "configured"
-    before = (live.get("metadata") or {}).get("resourceVersion")
-    after = (result.get("metadata") or {}).get("resourceVersion")
-    return "unchanged" if before and before == after else "configured"
+    return "configured" if changes_object(live, result, dry_run=dry_run) else "unchanged"
+
+
+def _live_as(cluster: Cluster, task: SyncTask, api_version: str) -> Obj | None:
+    """The live object in the version the target is written in (the snapshot may hold the storage
+    version), so the server's answer is compared like with like."""
+    live = task.live
+    if live is None or str(live.get("apiVersion") or "") == api_version:
+        return live
+    k = task.key
+    try:
+        return cluster.get(api_version, k.kind, k.namespace, k.name)
+    except NotFound:
+        return None
 
 
 def apply_task(
@@ -70,7 +110,6 @@ def apply_task(
     *,
     strategy_force: bool = False,
     dry_run: bool = False,
-    in_sync: bool = False,
 ) -> ApplyResult:
     """Create/update `task.target`; never raises for API errors (they become the result)."""
     target = task.target
@@ -96,7 +135,9 @@ def apply_task(
             _delete_now(cluster, task)
             out = cluster.create(_for_create(target), field_manager=FIELD_MANAGER)
             return ApplyResult(True, f"{ref} replaced", out)
-        return ApplyResult(True, f"{ref} {_verb(live, out, ssa, dry_run, in_sync)}{suffix}", out)
+        if dry_run and live is not None and not ssa:  # nothing was written: a read now is "before"
+            live = _live_as(cluster, task, str(target.get("apiVersion") or ""))
+        return ApplyResult(True, f"{ref} {_verb(live, out, ssa, dry_run)}{suffix}", out)
     except ClusterError as exc:
         return ApplyResult(False, error_message(exc, task))
 

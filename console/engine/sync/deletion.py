@@ -23,7 +23,9 @@ from typing import Literal
 from console.cluster.api import ClusterError, NotFound, Obj, ResourceKey
 from console.engine import hooks, tracking
 from console.engine.appstore import API_VERSION, NAMESPACE, AppStore
+from console.engine.governance import projects
 from console.engine.live import LiveState
+from console.engine.model import SpecError, parse_project
 from console.engine.refresh import UnknownApplication
 from console.engine.sync import options as so
 from console.engine.sync import tasks as tk
@@ -150,6 +152,7 @@ def process_deletion(ws: Workspace, name: str) -> DeletionStep:
     annotation = ws.settings.tracking_annotation
     live = LiveState.load(cluster, annotation)
     instance = name
+    permitted = _permitted_by_project(ws, store, spec, cfg.name, cfg.server)
     managed: list[Obj] = []
     for key in live.by_app.get(instance, []):
         obj = live.objects[key]
@@ -159,6 +162,8 @@ def process_deletion(ws: Workspace, name: str) -> DeletionStep:
             continue
         if (key.group, key.kind) in APP_KINDS and key.name == name:
             continue  # self-managed app
+        if not permitted(key):
+            continue  # Argo: live objects the project does not permit are never deleted
         managed.append(obj)
     terminating = [o for o in managed if (o.get("metadata") or {}).get("deletionTimestamp")]
     for o in terminating:
@@ -208,6 +213,27 @@ def process_deletion(ws: Workspace, name: str) -> DeletionStep:
         _condition(store, name, "; ".join(errors))
         return DeletionStep(False, "; ".join(errors), deleted, [])
     return DeletionStep(False, f"deleted {len(deleted)} resources of wave {top}", deleted, [])
+
+
+def _permitted_by_project(
+    ws: Workspace, store: AppStore, spec: Obj, cluster_name: str, server: str
+) -> Callable[[ResourceKey], bool]:
+    """The project check compare and sync use (governance.projects.resource_violation): an object
+    in a namespace the app's project does not allow — say `kube-system` carrying a copied tracking
+    id — is not the app's to delete. A missing project checks nothing, as before."""
+    try:
+        proj = parse_project(store.get_project(str(spec.get("project") or "default")))
+    except (NotFound, SpecError):
+        return lambda key: True
+    dest_spec = spec.get("destination") or {}
+    dest = projects.destination_identity(
+        str(dest_spec.get("server") or server),
+        str(dest_spec.get("name") or cluster_name),
+        ws.server_by_name(),
+    )
+    return lambda key: (
+        projects.resource_violation(proj, key.group, key.kind, key.name, key.namespace, dest) is None
+    )
 
 
 def _approved(app: Obj) -> bool:

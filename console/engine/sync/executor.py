@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cluster.api import Cluster, ClusterError, NotFound, Obj, ResourceKey, split_api_version
-from console.engine import model, tracking
+from console.engine import hooks, model, tracking
 from console.engine.appstore import AppStore
-from console.engine.compare import CompareContext, Comparison, compare_app
+from console.engine.compare import CompareContext, Comparison, compare_app, unexpected_error
+from console.engine.governance import projects
 from console.engine.health import HealthChecker
 from console.engine.normalize import IgnoreRule, IgnoreRuleError
 from console.engine.refresh import new_context
@@ -63,6 +64,7 @@ MSG_COMPLETED_UNSUCCESSFULLY = "one or more synchronization tasks completed unsu
 MSG_TERMINATED = "Operation terminated"
 MSG_TERMINATION_ERRORS = "Operation termination had errors"
 MSG_TIMEOUT = "operation is terminating due to timeout"
+MSG_UNEXPECTED = "the operation stopped on an unexpected error"
 
 
 class _Superseded(Exception):
@@ -122,6 +124,8 @@ class _Pass:
     app_options: so.SyncOptions = field(default_factory=so.SyncOptions)
     out_of_sync: set[ResourceKey] = field(default_factory=set)
     last_renew: float = 0.0
+    policy_messages: set[str] = field(default_factory=set)
+    forbidden: set[int] = field(default_factory=set)  # id() of tasks the project forbids
 
     # --- accessors ---------------------------------------------------------------------------
     @property
@@ -286,9 +290,17 @@ class _Pass:
         for t in [*self.tasks, *self.sync_fail]:
             if not t.is_hook or t.live is None:
                 continue
+            if id(t) in self.forbidden and not self._created_here(t.live):
+                continue  # a forbidden hook's live namesake is not ours to touch
             self._remove_finalizer(t)
             if t.completed and t.has_delete_policy(policy):
                 self._delete(t, "Background")
+
+    def _created_here(self, live: Obj) -> bool:
+        """The live object is a hook this very operation attempt created (see OPERATION_MARK)."""
+        return ((live.get("metadata") or {}).get("annotations") or {}).get(
+            OPERATION_MARK
+        ) == self.attempt_mark
 
     def _remove_finalizer(self, t: tk.SyncTask) -> None:
         live = t.live
@@ -372,7 +384,13 @@ class _Pass:
         revision = sr.get("revision") or self.sync.get("revision") or None
         cmp = compare_app(self.ctx, self.app, revision_override=revision)
         self.cmp = cmp
-        errors = [c for c in cmp.conditions if c["type"] in ("ComparisonError", "InvalidSpecError")]
+        # project-policy violations of single resources are the plan's to report (Argo's "not valid")
+        errors = [
+            c
+            for c in cmp.conditions
+            if c["type"] in ("ComparisonError", "InvalidSpecError")
+            and c["message"] not in cmp.policy_violations
+        ]
         if errors:
             return self.complete(tk.ERROR, "; ".join(f"{c['type']}: {c['message']}" for c in errors))
         if cmp.kept_previous:
@@ -403,7 +421,10 @@ class _Pass:
         if isinstance(invalid, str):
             return self.complete(tk.ERROR, invalid, retryable=False)
         if invalid:
-            return self._fail(invalid, MSG_NOT_VALID)
+            # A project violation anywhere means nothing of the app is applied, SyncFail hooks
+            # included (they come from the same repository); other invalid tasks run them, as Argo.
+            forbidden = any(t.message in self.policy_messages for t in invalid)
+            return self._fail(invalid, MSG_NOT_VALID, run_sync_fail=not forbidden)
         self._adopt_hooks()
         started = bool((self.state.get("syncResult") or {}).get("resources"))
         if not started:
@@ -423,11 +444,18 @@ class _Pass:
         invalid: list[tk.SyncTask] = []
         pairs: list[tuple[Obj | None, Obj | None]] = []
         for r in cmp.resources:
-            if r.status == "Unknown" and "is not permitted in project" in r.message:
+            if r.status == "Unknown" and r.message in cmp.policy_violations:
+                # forbidden by the project (hooks and prune candidates too): never planned, and
+                # reported even when a selective sync or the apply strategy would skip it
                 ref = r.target if r.target is not None else r.live
-                assert ref is not None
-                t = tk.SyncTask("Sync", 0, r.target, r.live, r.key)
+                phases = hooks.sync_phases(ref) if r.hook and ref is not None else []
+                phase = phases[0] if phases else "Sync"
+                t = tk.SyncTask(
+                    phase, r.sync_wave, r.target, r.live, r.key, hook_type=phase if phases else None
+                )
                 t.sync_status, t.operation_state, t.message = tk.SYNC_FAILED, tk.FAILED, r.message
+                self.policy_messages.add(r.message)
+                self.forbidden.add(id(t))
                 invalid.append(t)
                 continue
             if r.status == "OutOfSync" or r.live is None:
@@ -489,6 +517,7 @@ class _Pass:
                 t.operation_state = str(r.get("hookPhase") or "")
                 t.message = str(r.get("message") or "")
         self.extra_results = list(persisted.values())
+        invalid.extend(t for t in self._forbidden(cmp, planned, managed) if t not in invalid)
         if self.app_options.respect_ignore_differences:
             rules = list(self.ctx.system_rules)
             for item in spec.get("ignoreDifferences") or []:
@@ -506,6 +535,34 @@ class _Pass:
                 if t not in self.tasks:
                     self.tasks.append(t)
         return invalid
+
+    def _forbidden(
+        self, cmp: Comparison, planned: list[tk.SyncTask], managed: tuple[Obj, Obj | None] | None
+    ) -> list[tk.SyncTask]:
+        """Argo's sync permission validator over every planned task — hooks with their generated
+        names, SyncFail hooks and prunes — with the same check compare used. The CreateNamespace
+        task is the app's own destination namespace, which the app-level check already allowed."""
+        project, dest = cmp.project, cmp.destination
+        if project is None or dest is None:
+            return []
+        managed_name = ((managed[0].get("metadata") or {}).get("name") if managed else None) or None
+        out: list[tk.SyncTask] = []
+        for t in planned:
+            if (
+                managed_name
+                and t.key == ResourceKey("", "Namespace", "", managed_name)
+                and t.phase == "PreSync"
+            ):
+                continue
+            violation = projects.resource_violation(
+                project, t.key.group, t.key.kind, t.key.name, t.key.namespace, dest
+            )
+            if violation is not None:
+                t.sync_status, t.operation_state, t.message = tk.SYNC_FAILED, tk.FAILED, violation
+                self.policy_messages.add(violation)
+                self.forbidden.add(id(t))
+                out.append(t)
+        return out
 
     def _managed_namespace(self, dest_ns: str) -> tuple[Obj, Obj | None] | None:
         """CreateNamespace=true: a PreSync Namespace task when it is missing, its
@@ -573,7 +630,6 @@ class _Pass:
                 self.app_options,
                 strategy_force=self.strategy_force,
                 dry_run=True,
-                in_sync=t.key not in self.out_of_sync,
             )
             if not res.ok:
                 if not so.validate(t.target, self.app_options):
@@ -592,8 +648,11 @@ class _Pass:
                 else:
                     t.sync_status, t.operation_state, t.message = tk.PRUNED, tk.SUCCEEDED, "pruned (dry run)"
                 continue
+            # not rehearsed (its namespace or CRD comes with this sync, or a hook that is deleted and
+            # re-created): say what the real run will do
+            verb = "created" if t.live is None or t.delete_before_creation else "configured"
             t.sync_status, t.operation_state = tk.SYNCED, tk.SUCCEEDED
-            t.message = messages.get(t.result_key) or f"{object_ref(t)} configured (dry run)"
+            t.message = messages.get(t.result_key) or f"{object_ref(t)} {verb} (dry run)"
         return self.complete(tk.SUCCEEDED, MSG_ALL_TASKS_RUN)
 
     # the state machine -----------------------------------------------------------------------
@@ -677,10 +736,12 @@ class _Pass:
         if changed:
             self.persist()
 
-    def _fail(self, failed: list[tk.SyncTask], message: str) -> str:
+    def _fail(self, failed: list[tk.SyncTask], message: str, *, run_sync_fail: bool = True) -> str:
         """GE setOperationFailed: run the SyncFail hooks (once), then Failed with the reasons."""
         reasons = [t.message for t in failed if t.message]
         text = f"{message}, reason: {','.join(reasons)}" if reasons else message
+        if not run_sync_fail:
+            self.sync_fail = []  # not recorded as results either: they were never considered
         if self.sync_fail and not all(t.completed for t in self.sync_fail):
             pending = [t for t in self.sync_fail if t.pending]
             if pending:
@@ -743,7 +804,6 @@ class _Pass:
                 t,
                 self.app_options,
                 strategy_force=self.strategy_force,
-                in_sync=t.key not in self.out_of_sync,
             )
             if res.ok:
                 t.sync_status, t.operation_state, t.message = tk.SYNCED, tk.RUNNING, res.message
@@ -881,10 +941,52 @@ def process_operation(
     except _Superseded:
         fresh = operation_state(store.get_app(app_name)) or {}
         return str(fresh.get("phase") or "") or None
+    except Exception as exc:  # noqa: BLE001 - an operation never stays Running because of a bug
+        phase = _end_with_error(run, exc)
     if phase in COMPLETED_PHASES:
         lease.release(store.cluster, app_name, holder)
         _refresh_after(ws, app_name)
     return phase
+
+
+def _end_with_error(run: _Pass, exc: Exception) -> str:
+    """Anything unexpected inside a pass ends the operation as Error with a one-line message.
+
+    A cluster error is retryable per the operation's retry strategy (the cluster may be back next
+    time); anything else would fail the same way again, so it is not. When even the normal ending
+    fails (e.g. cleaning up hooks on a broken cluster), the phase is written without the cleanup.
+    """
+    message = f"{MSG_UNEXPECTED}: {unexpected_error(exc)}"
+    try:
+        return run.complete(tk.ERROR, message, retryable=isinstance(exc, ClusterError))
+    except _Superseded:
+        fresh = operation_state(run.store.get_app(run.name)) or {}
+        return str(fresh.get("phase") or tk.ERROR)
+    except Exception:  # noqa: BLE001 - fall through to the minimal ending below
+        pass
+    started = run.state.get("startedAt")
+    final = {
+        **copy.deepcopy(run.state),
+        "phase": tk.ERROR,
+        "message": message,
+        "finishedAt": rfc3339(run.now),
+    }
+
+    def clear(app: Obj) -> None:
+        app.pop("operation", None)
+
+    def mutate(status: Obj) -> None:
+        live = status.get("operationState")
+        if not isinstance(live, dict) or live.get("startedAt") != started or is_completed(live):
+            raise _Superseded()
+        status["operationState"] = final
+
+    update_app(run.store, run.name, clear)
+    try:
+        update_status(run.store, run.name, mutate)
+    except _Superseded:
+        pass
+    return tk.ERROR
 
 
 def _refresh_after(ws: Workspace, app_name: str) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from console.cluster.api import ClusterError
 from console.cluster.sim import gc
 from console.cluster.sim.core import CONTROLLED, GC_KIND, Core
-from console.cluster.sim.store import Key
+from console.cluster.sim.store import DamagedStore, Key
 
 log = logging.getLogger(__name__)
 Reconciler = Callable[[Core, Key], None]
@@ -64,6 +64,8 @@ def run_due(core: Core, budget: int = 50_000) -> int:
                     conn.execute("SAVEPOINT reconcile")
                     try:
                         _dispatch(core, key)
+                    except DamagedStore:
+                        raise  # the file itself is broken: nothing to retry here
                     except ClusterError as exc:
                         conn.execute("ROLLBACK TO reconcile")
                         log.debug("sim controller %s: %s", key, exc)

@@ -1,0 +1,147 @@
+"""The `trueup.yaml` schema: every field's type checked by pydantic v2, errors naming the field.
+
+A wrong type anywhere in the workspace file (`repoErrorGracePeriodSeconds: abc`, `settings: [1]`)
+used to surface as a traceback from whichever command first used the value. Here the whole file is
+validated once, when the workspace is loaded, and the first problem becomes one sentence:
+`settings.repoErrorGracePeriodSeconds: must be an integer, got 'abc'`.
+
+Keys this schema does not know are kept (extra="allow") so a newer workspace file still loads;
+only the types of known fields are enforced.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+
+
+class ClusterSpec(_Model):
+    name: StrictStr
+    server: StrictStr | None = None
+    type: Literal["sim", "kube"] = "sim"
+    context: StrictStr = ""
+    kubeconfig: StrictStr = ""
+    unpullable_images: list[StrictStr] | None = Field(default=None, alias="unpullableImages")
+
+
+class SettingsSpec(_Model):
+    tracking_annotation: StrictStr = Field(default="trueup.dev/tracking-id", alias="trackingAnnotation")
+    repo_error_grace_period_seconds: StrictInt = Field(default=180, ge=0, alias="repoErrorGracePeriodSeconds")
+    resource_customizations: dict[StrictStr, dict[StrictStr, Any]] | None = Field(
+        default=None, alias="resourceCustomizations"
+    )
+    ignore_resource_status_field: Literal["all", "crd", "none", "off", "false"] = Field(
+        default="all", alias="ignoreResourceStatusField"
+    )
+    # Argo's resource.sensitive.mask.annotations is a comma-separated string; a YAML list is accepted too
+    sensitive_mask_annotations: list[StrictStr] | StrictStr | None = Field(
+        default=None, alias="sensitiveMaskAnnotations"
+    )
+
+    @field_validator("ignore_resource_status_field", mode="before")
+    @classmethod
+    def _false_is_none(cls, value: Any) -> Any:
+        return "none" if value is False else value
+
+    def sensitive_annotations(self) -> tuple[str, ...]:
+        raw = self.sensitive_mask_annotations
+        if raw is None:
+            return ()
+        items = raw.split(",") if isinstance(raw, str) else raw
+        return tuple(a.strip() for a in items if a.strip())
+
+
+class RepositoriesSpec(_Model):
+    allow_file_urls: StrictBool = Field(default=False, alias="allowFileURLs")
+
+
+class InventorySpec(_Model):
+    roots: list[StrictStr] | None = None
+
+
+class WorkspaceSpec(_Model):
+    api_version: StrictStr | None = Field(default=None, alias="apiVersion")
+    kind: Literal["Workspace"]
+    control_cluster: StrictStr = Field(alias="controlCluster")
+    clusters: list[ClusterSpec]
+    settings: SettingsSpec | None = None
+    repositories: RepositoriesSpec | None = None
+    users: dict[StrictStr, Any] | None = None
+    rbac: dict[StrictStr, Any] | None = None
+    inventory: InventorySpec | None = None
+
+
+class WorkspaceSchemaError(ValueError):
+    """The first problem found, as `field.path: what is wrong` (one line)."""
+
+
+_EXPECTED = {
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "list_type": "must be a list",
+}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("str", "list[str]", "function-after", "function-before"):
+            continue  # union branch names pydantic adds to a location
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _sentence(err: Any) -> str:
+    kind = err["type"]
+    where = _where(tuple(err["loc"]))
+    if kind == "missing":
+        return f"{where}: required field missing"
+    if kind in _EXPECTED:
+        return f"{where}: {_EXPECTED[kind]}, got {_shown(err.get('input'))}"
+    if kind == "literal_error":
+        expected = (err.get("ctx") or {}).get("expected", "")
+        return f"{where}: must be one of {expected}, got {_shown(err.get('input'))}"
+    if kind == "greater_than_equal":
+        return f"{where}: must be at least {(err.get('ctx') or {}).get('ge')}, got {_shown(err.get('input'))}"
+    return f"{where}: {err.get('msg', 'invalid value')}"
+
+
+def validate(doc: Any) -> WorkspaceSpec:
+    """The parsed workspace file, or WorkspaceSchemaError naming the first bad field."""
+    if not isinstance(doc, dict):
+        raise WorkspaceSchemaError(f"(top level): must be a mapping, got {_shown(doc)}")
+    try:
+        return WorkspaceSpec.model_validate(doc)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # in a union (str | list[str]) pydantic reports one error per branch; the first is enough
+        raise WorkspaceSchemaError(_sentence(errors[0])) from None
