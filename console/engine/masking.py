@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from console.cluster.api import split_api_version
+from console.engine import yamlsafe
 from console.engine.normalize import LAST_APPLIED, fold_secret, json_copy, secret_nulls
 
 MASK = "++++++++"
@@ -88,10 +89,13 @@ def _last_applied(live: Obj) -> tuple[bool, Obj | None]:
     annotations = md.get("annotations") if isinstance(md, dict) else None
     if not isinstance(annotations, dict) or LAST_APPLIED not in annotations:
         return False, None
-    try:
-        parsed = json.loads(annotations[LAST_APPLIED])
-    except (TypeError, ValueError):
+    text = annotations[LAST_APPLIED]
+    if not isinstance(text, str):
         return True, None
+    try:  # cluster content: the manifest size and depth limits apply
+        parsed = yamlsafe.load_json(text, LAST_APPLIED)
+    except yamlsafe.ManifestError:
+        return True, None  # unparsable: the caller hides it whole (fail closed)
     return True, parsed if isinstance(parsed, dict) else None
 
 
