@@ -153,6 +153,22 @@ def mask_annotations(obj: Obj | None, keys: Iterable[str]) -> Obj | None:
     return mask_annotations_many([obj], keys)[0]
 
 
+def annotation_values(obj: object, keys: Iterable[str]) -> list[str]:
+    """The values of the listed (sensitive) annotations of any object (for `redact_text`)."""
+    md = obj.get("metadata") if isinstance(obj, dict) else None
+    annotations = md.get("annotations") if isinstance(md, dict) else None
+    if not isinstance(annotations, dict):
+        return []
+    return [v for k in keys if isinstance(v := annotations.get(k), str) and v]
+
+
+def mask_for_display(obj: Obj, sensitive_annotations: Iterable[str] = ()) -> Obj:
+    """One object as shown on its own (manifests, `app get -o json`): Secret data, the listed
+    annotations and the last-applied copy of both masked. Returns `obj` itself when nothing is."""
+    _, masked = mask_secret_pair(None, obj, sensitive_annotations=sensitive_annotations)
+    return masked if masked is not None else obj
+
+
 def secret_values(obj: object) -> list[str]:
     """The decoded and encoded data values of a core Secret (for `redact_text`)."""
     if not is_core_secret(obj):

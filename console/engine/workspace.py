@@ -221,7 +221,7 @@ def load(root: Path) -> Workspace:
         resource_customizations=dict(s.get("resourceCustomizations") or {}),
         ignore_resource_status_field=str(s.get("ignoreResourceStatusField", "all")),
         allow_file_urls=bool(repos.get("allowFileURLs", False)),
-        sensitive_annotations=tuple(s.get("sensitiveMaskAnnotations") or ()),
+        sensitive_annotations=_annotation_keys(s.get("sensitiveMaskAnnotations"), path),
     )
     inv = doc.get("inventory") or {}
     return Workspace(
@@ -233,6 +233,24 @@ def load(root: Path) -> Workspace:
         rbac=dict(doc.get("rbac") or {}),
         inventory_roots=list(inv.get("roots") or []),
     )
+
+
+def _annotation_keys(value: Any, path: Path) -> tuple[str, ...]:
+    """`settings.sensitiveMaskAnnotations`: a list of keys, or Argo's comma-separated string."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, list):
+        items = value
+    else:
+        items = [value]
+    if not all(isinstance(v, str) for v in items):
+        raise WorkspaceError(
+            f"{path}: settings.sensitiveMaskAnnotations must be a list of annotation keys "
+            '(or a comma-separated string), e.g. ["example.com/token"]'
+        )
+    return tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
 
 
 def open_workspace(explicit: str | os.PathLike[str] | None = None) -> Workspace:

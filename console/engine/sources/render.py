@@ -391,11 +391,21 @@ def _tool_warnings(stderr: str, scrub: dict[str, str]) -> list[str]:
     return [ln.strip() for ln in stderr.splitlines() if ln.strip()][:5]
 
 
+def _template_at(stdout: bytes, line: int) -> str:
+    """The `# Source: chart/templates/x.yaml` comment helm writes above the document at `line`."""
+    lines = stdout.decode("utf-8", "replace").splitlines()[:line]
+    for text in reversed(lines):
+        if text.startswith("# Source: "):
+            return text[len("# Source: ") :].strip()
+    return ""
+
+
 def _parse_tool_output(stdout: bytes, where: str, tool: str) -> list[dict[str, Any]]:
     try:
         docs = yamlsafe.load_all(stdout, where, max_bytes=TOOL_OUTPUT_MAX)
     except yamlsafe.ManifestError as exc:
-        raise RenderError(str(exc), tool=tool) from None
+        template = _template_at(stdout, exc.line) if exc.line else ""
+        raise RenderError(str(exc) + (f" (in {template})" if template else ""), tool=tool) from None
     return _objects(docs, where, tool)
 
 

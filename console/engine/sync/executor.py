@@ -574,6 +574,7 @@ class _Pass:
                 strategy_force=self.strategy_force,
                 dry_run=True,
                 in_sync=t.key not in self.out_of_sync,
+                sensitive_annotations=self.ws.settings.sensitive_annotations,
             )
             if not res.ok:
                 if not so.validate(t.target, self.app_options):
@@ -710,7 +711,7 @@ class _Pass:
                     t.sync_status, t.operation_state, t.message = (
                         tk.SYNC_FAILED,
                         tk.FAILED,
-                        error_message(exc, t),
+                        error_message(exc, t, self.ws.settings.sensitive_annotations),
                     )
             self.persist()
         recreate = [t for t in group if t.delete_before_creation]
@@ -744,6 +745,7 @@ class _Pass:
                 self.app_options,
                 strategy_force=self.strategy_force,
                 in_sync=t.key not in self.out_of_sync,
+                sensitive_annotations=self.ws.settings.sensitive_annotations,
             )
             if res.ok:
                 t.sync_status, t.operation_state, t.message = tk.SYNCED, tk.RUNNING, res.message
