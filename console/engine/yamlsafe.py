@@ -159,6 +159,9 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_JSON = json.JSONDecoder(object_pairs_hook=_unique_pairs)  # built once: json.loads(**kw) builds one per call
+
+
 def _json_height_ok(root: Any) -> bool:
     stack = [(root, 1)]
     while stack:
@@ -177,7 +180,7 @@ def _json_height_ok(root: Any) -> bool:
 def _load_json(text: str, source: str) -> Any:
     """JSON with the YAML limits; raises ManifestError, or JSONDecodeError when `text` is not JSON."""
     try:
-        doc = json.loads(text, object_pairs_hook=_unique_pairs)
+        doc = _JSON.decode(text)
     except RecursionError:
         raise ManifestError(f"{source}: JSON nesting deeper than {MAX_DEPTH} levels") from None
     except _DuplicateJSONKey as dup:
@@ -187,7 +190,7 @@ def _load_json(text: str, source: str) -> Any:
             if exc.line is not None:
                 raise
         raise ManifestError(f"{source}: mapping key {_quote_key(dup.key)} already defined") from None
-    if not _json_height_ok(doc):
+    if len(text) > 2 * MAX_DEPTH and not _json_height_ok(doc):  # shorter text cannot nest that deep
         raise ManifestError(f"{source}: JSON nesting deeper than {MAX_DEPTH} levels")
     return doc
 
