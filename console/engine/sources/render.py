@@ -373,6 +373,12 @@ _KUSTOMIZE_FILE_ERRORS = re.compile(
 )
 
 
+def _tree_scrub(tree: Path) -> dict[str, str]:
+    """Host paths of the tree -> repo-relative ones, longest first (the tree root itself is ".")."""
+    real, given = str(tree.resolve()), str(tree)
+    return {real + "/": "", given + "/": "", real: ".", given: "."}
+
+
 def _scrubbed(text: str, scrub: dict[str, str]) -> str:
     for raw, shown in scrub.items():
         text = text.replace(raw, shown)
@@ -567,7 +573,7 @@ def _render_kustomize(
             env=tool_env(home),
             cwd=home,
         )
-        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<overlay>"}
+        scrub = _tree_scrub(tree) | {str(tmp): "<overlay>"}
         if run.timed_out:
             raise RenderError(
                 f"kustomize build of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="kustomize"
@@ -721,7 +727,7 @@ def _render_helm(
             "HELM_REPOSITORY_CACHE": str(tmp / "repository"),
         }
         run = run_tool(argv, env=tool_env(home, helm_env), cwd=home)
-        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<tmp>"}
+        scrub = _tree_scrub(tree) | {str(tmp): "<tmp>"}
         if run.timed_out:
             raise RenderError(f"helm template of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="helm")
         if run.returncode != 0:
