@@ -1,8 +1,9 @@
 """Render an Application source (Directory, Kustomize, Helm) from an exported Git tree.
 
 Everything a repository controls is treated as hostile: the app path and every path-bearing field
-must stay inside the tree (Argo CD's CVE-2022-24348/24904 class), symlinks leaving the tree fail
-the render as in Argo CD, YAML goes through `yamlsafe` only, and the tools run offline with argv
+must stay inside the tree (Argo CD's CVE-2022-24348/24904 class; every path a kustomization names
+is checked by `confine` before kustomize runs), symlinks leaving the tree fail the render as in
+Argo CD, YAML goes through `yamlsafe` only, and the tools run offline with argv
 lists, a throwaway HOME and a timeout. Output order is deterministic: files sorted by path then
 document for Directory apps, the tool's own order for Kustomize and Helm.
 """
