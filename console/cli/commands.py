@@ -202,11 +202,14 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
     if args.refresh or args.hard_refresh:  # as argocd: refresh this app, then show the new status
         refresh(ws, [args.app], hard=args.hard_refresh)
         app = _get_app(ws, args.app)
-    if args.output == "json":
-        emit_json(app)
-        return 0
-    if args.output == "yaml":
-        emit_yaml(app)
+    if args.output in ("json", "yaml"):
+        from console.engine.masking import mask_for_display
+
+        shown = mask_for_display(app, ws.settings.sensitive_annotations)
+        if args.output == "json":
+            emit_json(shown)
+        else:
+            emit_yaml(shown)
         return 0
     if args.output == "tree":
         cmp = compare_one(ws, args.app)
@@ -283,7 +286,7 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if errors:
         raise CommandError(
-            f"cannot diff {args.app}: " + "; ".join(one_line(c["message"], 200) for c in errors)
+            f"cannot diff {args.app}: " + "; ".join(one_line(c["message"], 400) for c in errors)
         )
     changed = [r for r in cmp.resources if r.diff is not None and r.diff.modified]
     if args.output == "json":
@@ -341,21 +344,17 @@ def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if args.source == "git" and errors:
         raise CommandError(
-            f"cannot render {args.app}: " + "; ".join(one_line(c["message"], 200) for c in errors)
+            f"cannot render {args.app}: " + "; ".join(one_line(c["message"], 400) for c in errors)
         )
-    from console.engine.masking import mask_secret_pair
+    from console.engine.masking import mask_for_display
 
+    hidden = ws.settings.sensitive_annotations
     objs = []
     for r in cmp.resources:
         obj = r.target if args.source == "git" else r.live
         if obj is None:
             continue
-        if r.key.kind == "Secret" and r.key.group == "":
-            masked, _ = (
-                mask_secret_pair(obj, None) if args.source == "git" else mask_secret_pair(None, obj)[::-1]
-            )
-            obj = masked or obj
-        objs.append(obj)
+        objs.append(mask_for_display(obj, hidden))
     if args.output == "json":
         emit_json(objs)
     else:

@@ -508,6 +508,7 @@ def _compare_resources(
             live_obj,
             rules=[r for r in rules if r.matches(key.group, key.kind, key.namespace, key.name)],
             ignore_status=ignore_status,
+            sensitive_annotations=ctx.ws.settings.sensitive_annotations,
         )
         if state.diff.modified:
             state.status = OUT_OF_SYNC

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from console.engine import yamlsafe
 from console.engine.lua_health import (
     DEFAULT_MAX_INSTRUCTIONS,
     DEFAULT_MAX_MEMORY,
@@ -432,13 +433,17 @@ def _hpa_field(cond: Mapping[str, Any], name: str) -> str:
 
 
 def _hpa_conditions(conditions: list[Any]) -> HealthStatus:
-    for cond in conditions:
-        if not isinstance(cond, dict):
-            continue
-        ctype, reason = _hpa_field(cond, "type"), _hpa_field(cond, "reason")
-        if (ctype, reason) in _HPA_DEGRADED:
+    """Argo CD >= 3.5 (argo-cd#26274): every condition is checked for a degraded state first, so
+    `AbleToScale=True` listed before `ScalingActive=False/FailedGetObjectMetric` is Degraded."""
+    conds = [c for c in conditions if isinstance(c, dict)]
+    for cond in conds:
+        if (_hpa_field(cond, "type"), _hpa_field(cond, "reason")) in _HPA_DEGRADED:
             return HealthStatus(DEGRADED, _hpa_field(cond, "message"))
-        if ctype in ("AbleToScale", "ScalingLimited") and _hpa_field(cond, "status") == "True":
+    for cond in conds:
+        if (
+            _hpa_field(cond, "type") in ("AbleToScale", "ScalingLimited")
+            and _hpa_field(cond, "status") == "True"
+        ):
             return HealthStatus(HEALTHY, _hpa_field(cond, "message"))
     return _HPA_WAITING
 
@@ -449,9 +454,11 @@ def _hpa(o: _Obj, _hook: bool) -> HealthStatus:
         annotation = o.annotations.get(ANNOTATION_HPA_CONDITIONS)
         if annotation is None:
             return _HPA_WAITING
+        if not isinstance(annotation, str):
+            raise _ConversionError("failed to convert conditions annotation to typed: expected a string")
         try:
-            conditions = json.loads(annotation)
-        except (TypeError, ValueError) as exc:
+            conditions = yamlsafe.load_json(annotation, ANNOTATION_HPA_CONDITIONS)
+        except yamlsafe.ManifestError as exc:  # size/depth limits too: the annotation is cluster content
             raise _ConversionError(f"failed to convert conditions annotation to typed: {exc}") from exc
         if not conditions:
             return _HPA_WAITING

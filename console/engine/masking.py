@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from console.cluster.api import split_api_version
+from console.engine import yamlsafe
 from console.engine.normalize import LAST_APPLIED, fold_secret, json_copy, secret_nulls
 
 MASK = "++++++++"
@@ -88,10 +89,13 @@ def _last_applied(live: Obj) -> tuple[bool, Obj | None]:
     annotations = md.get("annotations") if isinstance(md, dict) else None
     if not isinstance(annotations, dict) or LAST_APPLIED not in annotations:
         return False, None
-    try:
-        parsed = json.loads(annotations[LAST_APPLIED])
-    except (TypeError, ValueError):
+    text = annotations[LAST_APPLIED]
+    if not isinstance(text, str):
         return True, None
+    try:  # cluster content: the manifest size and depth limits apply
+        parsed = yamlsafe.load_json(text, LAST_APPLIED)
+    except yamlsafe.ManifestError:
+        return True, None  # unparsable: the caller hides it whole (fail closed)
     return True, parsed if isinstance(parsed, dict) else None
 
 
@@ -147,6 +151,22 @@ def mask_annotations_many(objs: Sequence[Obj | None], keys: Iterable[str]) -> li
 def mask_annotations(obj: Obj | None, keys: Iterable[str]) -> Obj | None:
     """A copy of `obj` with the listed annotation values replaced by `++++++++`."""
     return mask_annotations_many([obj], keys)[0]
+
+
+def annotation_values(obj: object, keys: Iterable[str]) -> list[str]:
+    """The values of the listed (sensitive) annotations of any object (for `redact_text`)."""
+    md = obj.get("metadata") if isinstance(obj, dict) else None
+    annotations = md.get("annotations") if isinstance(md, dict) else None
+    if not isinstance(annotations, dict):
+        return []
+    return [v for k in keys if isinstance(v := annotations.get(k), str) and v]
+
+
+def mask_for_display(obj: Obj, sensitive_annotations: Iterable[str] = ()) -> Obj:
+    """One object as shown on its own (manifests, `app get -o json`): Secret data, the listed
+    annotations and the last-applied copy of both masked. Returns `obj` itself when nothing is."""
+    _, masked = mask_secret_pair(None, obj, sensitive_annotations=sensitive_annotations)
+    return masked if masked is not None else obj
 
 
 def secret_values(obj: object) -> list[str]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.cluster.api import split_api_version
+from console.engine import yamlsafe
 
 log = logging.getLogger(__name__)
 
@@ -518,8 +519,8 @@ def parse_fields_key(key: str) -> tuple[str, Any]:
     if prefix == "f":
         return "f", rest
     if prefix in ("k", "v", "i"):
-        try:
-            value = json.loads(rest)
+        try:  # cluster content (managedFields): the manifest size and depth limits apply
+            value = yamlsafe.load_json(rest, "managedFields key")
         except ValueError:
             return "?", None
         if prefix == "k" and not isinstance(value, dict):

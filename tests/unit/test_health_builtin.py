@@ -555,6 +555,27 @@ ABLE = {
     "reason": "ReadyForNewScale",
     "message": "recommended size matches current size",
 }
+ABLE_GOT_SCALE = {
+    "type": "AbleToScale",
+    "status": "True",
+    "reason": "SucceededGetScale",
+    "message": "the HPA controller was able to get the target's current scale",
+}
+SCALING_LIMITED = {
+    "type": "ScalingLimited",
+    "status": "True",
+    "reason": "TooFewReplicas",
+    "message": "the desired replica count is less than the minimum replica count",
+}
+OBJECT_METRIC_FAILED = {
+    "type": "ScalingActive",
+    "status": "False",
+    "reason": "FailedGetObjectMetric",
+    "message": "the HPA was unable to compute the replica count: unable to get metric "
+    "tomcat_sessions_active_current_sessions: Service on namespace sample-service/unable to fetch "
+    "metrics from custom metrics API: the server could not find the metric "
+    "tomcat_sessions_active_current_sessions for services",
+}
 
 
 @pytest.mark.parametrize(
@@ -584,7 +605,7 @@ ABLE = {
             ),
             (HEALTHY, "min"),
         ),
-        # first decisive condition wins, in order
+        # Argo CD >= 3.5: a degraded condition anywhere wins over a healthy one listed before it
         (
             hpa2(
                 ABLE,
@@ -595,8 +616,13 @@ ABLE = {
                     "message": "x",
                 },
             ),
-            (HEALTHY, "recommended size matches current size"),
+            (DEGRADED, "x"),
         ),
+        (hpa2(ABLE, SCALING_LIMITED, OBJECT_METRIC_FAILED), (DEGRADED, OBJECT_METRIC_FAILED["message"])),
+        # Argo's testdata/hpa-v1-degraded-failedgetobjectmetric.yaml
+        (hpa1([ABLE_GOT_SCALE, OBJECT_METRIC_FAILED]), (DEGRADED, OBJECT_METRIC_FAILED["message"])),
+        # the first healthy condition gives the message when nothing is degraded
+        (hpa2(SCALING_LIMITED, ABLE), (HEALTHY, SCALING_LIMITED["message"])),
         (
             hpa2({"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound", "message": "ok"}),
             (PROGRESSING, "Waiting to Autoscale"),
@@ -631,7 +657,10 @@ ABLE = {
         "v2-invalid-selector",
         "v2-healthy",
         "v2beta2-limited",
-        "order",
+        "degraded-after-healthy",
+        "object-metric-after-limited",
+        "v1-failedgetobjectmetric",
+        "first-healthy-message",
         "v2-waiting",
         "v2-no-conditions",
         "v1-degraded",

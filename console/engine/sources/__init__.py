@@ -1,4 +1,5 @@
-"""Git acquisition (bare mirrors, trees by SHA) and manifest rendering (Directory, Kustomize, Helm)."""
+"""Git acquisition (bare mirrors, trees by SHA, exported without following links) and manifest rendering
+(Directory, Kustomize, Helm) confined to the repository tree."""
 
 from __future__ import annotations
 

@@ -13,20 +13,23 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import os
 import posixpath
 import re
+import secrets
 import shutil
-import tarfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import git
+
+from console.engine.sources.extract import UnsafeTree, extract
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
@@ -41,6 +44,9 @@ _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 _HEADS_TAGS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _REMOTE_HEAD = "+HEAD:refs/trueup/HEAD"
+# Every fetched object is verified (git fsck rules): a tree with duplicate names (a symlink and a
+# directory both called `a`), `..`/`.git` entries or malformed objects is refused at the door.
+_FSCK = ("fetch.fsckObjects", "transfer.fsckObjects", "receive.fsckObjects")
 # $GIT_DIR/info/attributes outranks in-tree .gitattributes: exported trees are byte-identical to
 # the commit (no export-ignore/export-subst, no eol conversion, no smudge filters such as LFS).
 _NEUTRAL_ATTRIBUTES = "* -text -filter -ident -export-ignore -export-subst -working-tree-encoding !eol\n"
@@ -222,12 +228,18 @@ class _RepoState:
     refs: dict[str, str] | None = None
     refs_loaded: float = 0.0  # wall time of the last ref load (another process may fetch later)
     commits: set[str] = field(default_factory=set)
+    refused: dict[str, str] = field(default_factory=dict)  # sha -> why its tree cannot be exported
     tried: dict[str, int] = field(default_factory=dict)  # extra fetch (sha / refs/...) -> cycle
     infos: dict[str, CommitInfo] = field(default_factory=dict)
 
 
 class GitCache:
-    """Bare mirrors under `root/repos/<sha256(url)>`, exported trees under `root/trees/`.
+    """Bare mirrors under `root/repos/<sha256(url)>`, exported trees under `root/trees/<secret>/`.
+
+    Tree directories are named by an HMAC of the URL with a per-cache random key (`root/tree-key`,
+    0600) under owner-only (0700) directories, so no repository content can name, guess or reach
+    another repository's tree by a path (CVE-2022-24348 class); renderers also confine every path
+    to the tree they render.
 
     `ttl=0` (default): a branch/tag/HEAD resolution fetches at most once per cycle; the engine
     calls `begin_cycle()` before each refresh round. `ttl>0`: at most once per `ttl` seconds,
@@ -250,8 +262,11 @@ class GitCache:
         self._cycle = 0
         self._guard = threading.Lock()
         self._states: dict[str, _RepoState] = {}
-        (self.root / "repos").mkdir(parents=True, exist_ok=True)
-        (self.root / "trees").mkdir(parents=True, exist_ok=True)
+        for sub in ("repos", "trees"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(OSError):
+                os.chmod(self.root / sub, 0o700)
+        self._tree_key = _tree_key(self.root / "tree-key")
         protocols = "https:ssh:file" if allow_file_urls else "https:ssh"
         self._env = {
             "GIT_ALLOW_PROTOCOL": protocols,
@@ -312,19 +327,25 @@ class GitCache:
         if not FULL_SHA.match(sha):
             raise RepoError(f"tree export needs a full commit SHA, got {_quote(sha)}", url=url)
         key = self._key(url)
-        parent = self.root / "trees" / key[:16]
+        parent = self.root / "trees" / self._tree_dir(url)
         dest = parent / sha
         if dest.is_dir():
             return dest
         self.resolve(url, sha)
-        parent.mkdir(parents=True, exist_ok=True)
+        st = self._state(key)
+        if sha in st.refused:
+            raise RepoError(st.refused[sha], url=url)
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = parent / f".tmp-{sha[:12]}-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        tmp.mkdir(mode=0o700)
         try:
             tar = tmp.with_suffix(".tar")
             self._run(key, ["archive", "--format=tar", "-o", str(tar), sha], url=url)
             try:
-                _extract(tar, tmp / "t", url)
+                extract(tar, tmp / "t")
+            except UnsafeTree as exc:
+                st.refused[sha] = str(exc)
+                raise RepoError(str(exc), url=url) from None
             finally:
                 tar.unlink(missing_ok=True)
             try:
@@ -365,6 +386,9 @@ class GitCache:
     @staticmethod
     def _key(url: str) -> str:
         return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+    def _tree_dir(self, url: str) -> str:
+        return hmac.new(self._tree_key, url.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     def _mirror(self, key: str) -> Path:
         return self.root / "repos" / key
@@ -475,6 +499,7 @@ class GitCache:
                 ("fetch.recurseSubmodules", "false"),
                 ("submodule.recurse", "false"),
                 ("trueup.url", redact_url(url)),
+                *((k, "true") for k in _FSCK),
             ):
                 self._exec(tmp, ["config", k, v])
             (tmp / "info").mkdir(exist_ok=True)
@@ -503,6 +528,7 @@ class GitCache:
         self.fetch_count += 1
         args = [
             "-c", "protocol.version=2",
+            *(a for k in _FSCK for a in ("-c", f"{k}=true")),  # also for mirrors made before fsck
             "fetch", "--quiet", "--prune", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
             "--", url, *refspecs,
         ]  # fmt: skip
@@ -529,6 +555,10 @@ class GitCache:
             )
         line = _first_error_line(stderr, url)
         low = stderr.lower()
+        if "fsck error" in low or ("error: object " in low and "index-pack failed" in low):
+            return RepoError(
+                f"repository {shown} failed object verification (git fsck), refusing it: {line}", url=url
+            )
         if "transport" in low and "not allowed" in low:
             return RepoError(f"repository {shown} uses a transport that is not allowed: {line}", url=url)
         if any(
@@ -594,32 +624,26 @@ def _first_error_line(stderr: str, url: str) -> str:
     return chosen[:300] or "git failed without a message"
 
 
-def _extract(tar_path: Path, dest: Path, url: str) -> None:
-    """Unpack `git archive` output, refusing absolute or `..` member names.
-
-    Symlinks are recreated as they are; renderers refuse links that leave the tree (Argo CD's
-    out-of-bounds symlink rule), so one stray link elsewhere in a monorepo breaks no other app.
-    """
-    dest.mkdir(parents=True)
-    with tarfile.open(tar_path, mode="r:") as tf:
-        for member in tf:
-            name = member.name
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts:
-                raise RepoError(
-                    f"repository {_quote(redact_url(url))} contains an unsafe path {_quote(name)}"
-                )
-            target = dest.joinpath(*parts) if parts else dest
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif member.isreg():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                src = tf.extractfile(member)
-                if src is None:
-                    continue
-                with src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out, 1024 * 1024)
-                os.chmod(target, 0o555 if member.mode & 0o111 else 0o444)
-            elif member.issym():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(member.linkname, target)
+def _tree_key(path: Path) -> bytes:
+    """The cache's random tree-naming key, created once (0600) and shared by every process."""
+    corrupt = False
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        corrupt = True
+    tmp = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    try:
+        if corrupt:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic: the first process to get here wins, the others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())

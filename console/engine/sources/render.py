@@ -1,8 +1,9 @@
 """Render an Application source (Directory, Kustomize, Helm) from an exported Git tree.
 
 Everything a repository controls is treated as hostile: the app path and every path-bearing field
-must stay inside the tree (Argo CD's CVE-2022-24348/24904 class), symlinks leaving the tree fail
-the render as in Argo CD, YAML goes through `yamlsafe` only, and the tools run offline with argv
+must stay inside the tree (Argo CD's CVE-2022-24348/24904 class; every path a kustomization names
+is checked by `confine` before kustomize runs), symlinks leaving the tree fail the render as in
+Argo CD, YAML goes through `yamlsafe` only, and the tools run offline with argv
 lists, a throwaway HOME and a timeout. Output order is deterministic: files sorted by path then
 document for Directory apps, the tool's own order for Kustomize and Helm.
 """
@@ -21,13 +22,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from console.engine import yamlsafe
+from console.engine.sources import confine
+from console.engine.sources.confine import KUSTOMIZATION_NAMES
 from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, run_tool, tool_env, tool_locations
 
 if TYPE_CHECKING:
     from console.engine.sources.cache import ManifestCache
 
-RENDERER_VERSION = "1"  # bump when rendering changes, so cached results are not reused
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+RENDERER_VERSION = "2"  # bump when rendering changes, so cached results are not reused
 TOOL_OUTPUT_MAX = 64 * 1024 * 1024
 MAX_COMBINED_BYTES = 64 * 1024 * 1024  # all files of one Directory app
 _MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$")
@@ -363,26 +365,54 @@ def _render_directory(tree: Path, app_dir: Path, rel: str, block: dict[str, Any]
 # -- tool helpers ----------------------------------------------------------------------------
 
 
-def _tool_failure(what: str, run_stderr: str, scrub: dict[str, str]) -> str:
-    text = run_stderr
+# kustomize's two file-loader refusals differ by whether the path exists ("evalsymlink failure ...
+# no such file" vs "security; file ... is not in or below"): for a path outside the repository both
+# become one message, so an error never tells whether a host path exists, nor names it.
+_KUSTOMIZE_FILE_ERRORS = re.compile(
+    r"evalsymlink failure on '(?P<a>/[^']*)' : lstat [^:]*: no such file or directory"
+    r"|security; file '(?P<b>/[^']*)' is not in or below '[^']*'"
+)
+
+
+def _tree_scrub(tree: Path) -> dict[str, str]:
+    """Host paths of the tree -> repo-relative ones, longest first (the tree root itself is ".")."""
+    real, given = str(tree.resolve()), str(tree)
+    return {real + "/": "", given + "/": "", real: ".", given: "."}
+
+
+def _scrubbed(text: str, scrub: dict[str, str]) -> str:
     for raw, shown in scrub.items():
         text = text.replace(raw, shown)
+    return _KUSTOMIZE_FILE_ERRORS.sub("a file outside the repository is named", text)
+
+
+def _tool_failure(what: str, run_stderr: str, scrub: dict[str, str]) -> str:
+    text = _scrubbed(run_stderr, scrub)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     detail = "; ".join(lines[:3])[:500] or "no error output"
     return f"{what}: {detail}"
 
 
 def _tool_warnings(stderr: str, scrub: dict[str, str]) -> list[str]:
-    for raw, shown in scrub.items():
-        stderr = stderr.replace(raw, shown)
+    stderr = _scrubbed(stderr, scrub)
     return [ln.strip() for ln in stderr.splitlines() if ln.strip()][:5]
+
+
+def _template_at(stdout: bytes, line: int) -> str:
+    """The `# Source: chart/templates/x.yaml` comment helm writes above the document at `line`."""
+    lines = stdout.decode("utf-8", "replace").splitlines()[:line]
+    for text in reversed(lines):
+        if text.startswith("# Source: "):
+            return text[len("# Source: ") :].strip()
+    return ""
 
 
 def _parse_tool_output(stdout: bytes, where: str, tool: str) -> list[dict[str, Any]]:
     try:
         docs = yamlsafe.load_all(stdout, where, max_bytes=TOOL_OUTPUT_MAX)
     except yamlsafe.ManifestError as exc:
-        raise RenderError(str(exc), tool=tool) from None
+        template = _template_at(stdout, exc.line) if exc.line else ""
+        raise RenderError(str(exc) + (f" (in {template})" if template else ""), tool=tool) from None
     return _objects(docs, where, tool)
 
 
@@ -518,6 +548,15 @@ def _render_kustomize(
             f"(looked in {', '.join(tool_locations('kubectl'))})",
             tool="kustomize",
         )
+    components = [
+        comp
+        for c in block.get("components") or []
+        if (comp := _inside_tree(tree, app_dir, str(c), "kustomize component", "kustomize")).is_dir()
+    ]
+    try:
+        confine.check_kustomizations(tree, [app_dir, *components])
+    except confine.OutsideRepository as exc:
+        raise RenderError(f"kustomize build of {rel} failed: {exc}", tool="kustomize") from None
     with tempfile.TemporaryDirectory(prefix="trueup-kustomize-") as tmpname:
         tmp = Path(tmpname)
         home = tmp / "home"
@@ -535,7 +574,7 @@ def _render_kustomize(
             env=tool_env(home),
             cwd=home,
         )
-        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<overlay>"}
+        scrub = _tree_scrub(tree) | {str(tmp): "<overlay>"}
         if run.timed_out:
             raise RenderError(
                 f"kustomize build of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="kustomize"
@@ -603,6 +642,10 @@ def _render_helm(
         raise RenderError(str(exc), tool="helm") from None
     if not isinstance(chart, dict):
         raise RenderError(f"{shown_chart}: not a chart definition", tool="helm")
+    try:
+        confine.check_chart_dependencies(tree, app_dir, chart, shown_chart)
+    except confine.OutsideRepository as exc:
+        raise RenderError(str(exc), tool="helm") from None
     for dep in chart.get("dependencies") or []:
         name = dep.get("name") if isinstance(dep, dict) else None
         if name and not _vendored(app_dir, str(name)):
@@ -685,7 +728,7 @@ def _render_helm(
             "HELM_REPOSITORY_CACHE": str(tmp / "repository"),
         }
         run = run_tool(argv, env=tool_env(home, helm_env), cwd=home)
-        scrub = {str(tree.resolve()) + "/": "", str(tree) + "/": "", str(tmp): "<tmp>"}
+        scrub = _tree_scrub(tree) | {str(tmp): "<tmp>"}
         if run.timed_out:
             raise RenderError(f"helm template of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="helm")
         if run.returncode != 0:

@@ -24,10 +24,11 @@ Apply semantics (decided for trueup, documented in the issue note):
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console.cluster.api import Cluster, ClusterError, Conflict, Invalid, NotFound, Obj
-from console.engine.masking import redact_text, secret_values
+from console.engine.masking import annotation_values, redact_text, secret_values
 from console.engine.sync import options as so
 from console.engine.sync.tasks import SyncTask
 
@@ -49,10 +50,12 @@ def object_ref(task: SyncTask) -> str:
     return f"{kind}.{k.group}/{k.name}" if k.group else f"{kind}/{k.name}"
 
 
-def error_message(exc: Exception, task: SyncTask) -> str:
-    """The apiserver's message, never echoing a Secret's values."""
+def error_message(exc: Exception, task: SyncTask, sensitive_annotations: Sequence[str] = ()) -> str:
+    """The apiserver's message, never echoing a Secret's values or a sensitive annotation's."""
     text = exc.message if isinstance(exc, ClusterError) else str(exc)
     secrets = secret_values(task.target) + secret_values(task.live)
+    for obj in (task.target, task.live):
+        secrets += annotation_values(obj, sensitive_annotations)
     return redact_text(text, secrets) if secrets else text
 
 
@@ -110,6 +113,7 @@ def apply_task(
     *,
     strategy_force: bool = False,
     dry_run: bool = False,
+    sensitive_annotations: Sequence[str] = (),
 ) -> ApplyResult:
     """Create/update `task.target`; never raises for API errors (they become the result)."""
     target = task.target
@@ -139,7 +143,7 @@ def apply_task(
             live = _live_as(cluster, task, str(target.get("apiVersion") or ""))
         return ApplyResult(True, f"{ref} {_verb(live, out, ssa, dry_run)}{suffix}", out)
     except ClusterError as exc:
-        return ApplyResult(False, error_message(exc, task))
+        return ApplyResult(False, error_message(exc, task, sensitive_annotations))
 
 
 def _for_create(target: Obj) -> Obj:

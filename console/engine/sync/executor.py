@@ -630,6 +630,7 @@ class _Pass:
                 self.app_options,
                 strategy_force=self.strategy_force,
                 dry_run=True,
+                sensitive_annotations=self.ws.settings.sensitive_annotations,
             )
             if not res.ok:
                 if not so.validate(t.target, self.app_options):
@@ -771,7 +772,7 @@ class _Pass:
                     t.sync_status, t.operation_state, t.message = (
                         tk.SYNC_FAILED,
                         tk.FAILED,
-                        error_message(exc, t),
+                        error_message(exc, t, self.ws.settings.sensitive_annotations),
                     )
             self.persist()
         recreate = [t for t in group if t.delete_before_creation]
@@ -804,6 +805,7 @@ class _Pass:
                 t,
                 self.app_options,
                 strategy_force=self.strategy_force,
+                sensitive_annotations=self.ws.settings.sensitive_annotations,
             )
             if res.ok:
                 t.sync_status, t.operation_state, t.message = tk.SYNCED, tk.RUNNING, res.message
