@@ -280,4 +280,4 @@ def test_a_wrong_type_for_sensitive_mask_annotations_is_one_line_exit_2(tmp_path
     r = run_cli("-w", str(tmp_path), "app", "list")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-    assert "settings.sensitiveMaskAnnotations must be a list of annotation keys" in r.stderr
+    assert "settings.sensitiveMaskAnnotations[0]: must be a string, got 1" in r.stderr

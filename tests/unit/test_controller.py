@@ -507,19 +507,19 @@ def test_watch_driven_refresh_reaches_status_without_resync(tmp_path: Path) -> N
             started = time.perf_counter()
             dev.update(cm, field_manager="kubectl-edit")
             while store.get_app("auto")["status"]["sync"]["status"] != "OutOfSync":
-                assert time.perf_counter() - started < 5, "the live change never reached the app status"
+                assert time.perf_counter() - started < 30, "the live change never reached the app status"
                 time.sleep(0.005)
             figures.append(time.perf_counter() - started)
             cm = dev.get("v1", "ConfigMap", NS, "auto-a")
             cm["data"]["key"] = "v1"
             dev.update(cm, field_manager="kubectl-edit")
             while store.get_app("auto")["status"]["sync"]["status"] != "Synced":
-                assert time.perf_counter() - started < 10
+                assert time.perf_counter() - started < 60
                 time.sleep(0.005)
         print(
             f"\nwatch-driven refresh latency (live edit -> app status), sim: {[round(f, 3) for f in figures]} s"
         )
-        # each change arrived within the 5 s bound above, far below the 120 s resync, so it came
+        # each change arrived within the 30 s no-hang bound above, below the 120 s resync, so it came
         # through the watch; the 1 s budget is a figure (printed), not a timed assertion
         # the refresh annotation reaches the loop through the Application watch, too
         before = len([d for d in ctl.decisions.copy() if d.action == "refresh" and d.hard])
