@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic.dataclasses import rebuild_dataclass
 
 from console.engine.model.application import ApplicationSpec
 from console.engine.model.base import (
@@ -102,9 +101,6 @@ class MatrixGenerator(MergeGenerator):
         if len(children) < 2:
             raise fail("found less than two generators, Matrix support only two")
         return children
-
-
-rebuild_dataclass(Generator)  # type: ignore[arg-type]
 
 
 @model

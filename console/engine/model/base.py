@@ -59,6 +59,7 @@ def _config(extra: Literal["forbid", "ignore"]) -> ConfigDict:
         validate_by_name=True,  # Python code builds models by field name; parsing passes by_name=False
         serialize_by_alias=True,
         hide_input_in_errors=True,  # values (Helm values, tokens) never reach a log through str(exc)
+        defer_build=True,  # validators are built on first use: `trueup --help` does not pay for them
     )
 
 
