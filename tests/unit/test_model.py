@@ -25,6 +25,7 @@ from console.engine.model import (
     parse_duration,
     parse_object,
     parse_project,
+    parse_sync_window,
 )
 from console.engine.yamlsafe import load_one
 
@@ -309,6 +310,54 @@ APP_ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
         "unsupported value 'Done'",
     ),
     ("operation not object", {**app_obj(), "operation": "sync"}, "operation", "must be an object"),
+    (
+        "snake_case key",
+        app_obj(source={"repo_url": "https://x", "path": "p"}),
+        "spec.source.repo_url",
+        'unknown field (did you mean "repoURL"?)',
+    ),
+    (
+        "typo reported before the field it hides",
+        app_obj(project=None, projet="default"),
+        "spec.projet",
+        'unknown field (did you mean "project"?)',
+    ),
+    (
+        "namespace not string",
+        with_path(app_obj(), ["metadata", "namespace"], 5),
+        "metadata.namespace",
+        "must be a string, got integer (quote it in YAML)",
+    ),
+    (
+        "namespace bad",
+        with_path(app_obj(), ["metadata", "namespace"], "Team_A"),
+        "metadata.namespace",
+        "RFC 1123",
+    ),
+    (
+        "sources item null",
+        app_obj(source=None, sources=[SRC, None]),
+        "spec.sources[1]",
+        "must be an object, got null",
+    ),
+    (
+        "hydrator part not object",
+        app_obj(source=None, sourceHydrator={"drySource": "https://x"}),
+        "spec.sourceHydrator.drySource",
+        "must be an object, got string",
+    ),
+    (
+        "template expression outside an ApplicationSet",
+        app_obj(syncPolicy={"retry": {"backoff": {"duration": "{{.backoff}}"}}}),
+        "spec.syncPolicy.retry.backoff.duration",
+        "cannot parse duration '{{.backoff}}'",
+    ),
+    (
+        "status history id type",
+        {**app_obj(), "status": {"history": [{"id": "7"}]}},
+        "status.history[0].id",
+        "must be an integer, got string",
+    ),
 ]
 
 
@@ -785,6 +834,24 @@ PROJECT_ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown field",
     ),
     ("project bad name", with_path(proj_obj(), ["metadata", "name"], "Team"), "metadata.name", "RFC 1123"),
+    (
+        "!* service account server",
+        proj_obj(destinationServiceAccounts=[{"server": "!*", "namespace": "a"}]),
+        "spec.destinationServiceAccounts[0].server",
+        "server has an invalid format, '!*'",
+    ),
+    (
+        "service account typo",
+        proj_obj(destinationServiceAccounts=[{"defaultServiceAcount": "x"}]),
+        "spec.destinationServiceAccounts[0].defaultServiceAcount",
+        'did you mean "defaultServiceAccount"',
+    ),
+    (
+        "orphaned ignore typo",
+        proj_obj(orphanedResources={"ignore": [{"knd": "ConfigMap"}]}),
+        "spec.orphanedResources.ignore[0].knd",
+        'did you mean "kind"',
+    ),
 ]
 
 
@@ -968,6 +1035,62 @@ APPSET_ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
         "must be one of In, NotIn",
     ),
     ("goTemplate type", appset_obj(goTemplate="true"), "spec.goTemplate", "must be a boolean"),
+    (
+        "combination nested too deep",
+        appset_obj(
+            generators=[
+                {
+                    "matrix": {
+                        "generators": [
+                            {
+                                "matrix": {
+                                    "generators": [{"merge": {"generators": [{"list": {}}]}}, {"list": {}}]
+                                }
+                            },
+                            {"list": {}},
+                        ]
+                    }
+                }
+            ]
+        ),
+        "spec.generators[0].matrix.generators[0].matrix.generators[0].merge",
+        "combination generators may nest only one level deep",
+    ),
+    (
+        "matrix without generators",
+        appset_obj(generators=[{"matrix": {}}]),
+        "spec.generators[0].matrix.generators",
+        "required field is missing",
+    ),
+    (
+        "template helm list given a plain string",
+        appset_obj(
+            template={
+                "metadata": {},
+                "spec": {
+                    "project": "p",
+                    "destination": {"server": "s"},
+                    "source": {"repoURL": "https://x", "helm": {"valueFiles": "values.yaml"}},
+                },
+            }
+        ),
+        "spec.template.spec.source.helm.valueFiles",
+        "must be a list, got string",
+    ),
+    (
+        "template label not string",
+        appset_obj(
+            template={"metadata": {"labels": {"tier": 1}}, "spec": {"project": "p", "destination": {}}}
+        ),
+        "spec.template.metadata.labels.tier",
+        "must be a string, got integer",
+    ),
+    (
+        "bad deletionOrder",
+        appset_obj(strategy={"deletionOrder": "Forward"}),
+        "spec.strategy.deletionOrder",
+        "unsupported value 'Forward': must be one of AllAtOnce, Reverse",
+    ),
 ]
 
 
@@ -979,6 +1102,126 @@ def test_applicationset_validation_errors(desc: str, obj: dict[str, Any], field:
         parse_applicationset(obj)
     assert info.value.field == field
     assert message in info.value.message
+
+
+def _templated_source(**source: Any) -> dict[str, Any]:
+    return appset_obj(
+        template={
+            "metadata": {"name": "{{.name}}"},
+            "spec": {
+                "project": "default",
+                "source": {"repoURL": "https://x", **source},
+                "destination": {
+                    "server": "{{.server}}",
+                    "name": "{{.name}}",
+                },  # both: the generated apps decide
+            },
+        }
+    )
+
+
+# (description, parser, object, a dotted path into to_dict() and the value expected there)
+ACCEPTED: list[tuple[str, Any, dict[str, Any], str, Any]] = [
+    (
+        "null is absent",
+        parse_application,
+        with_path(app_obj(), ["metadata", "namespace"], None),
+        "metadata.name",
+        "guestbook",
+    ),
+    (
+        "null list is empty",
+        parse_application,
+        app_obj(info=None, syncPolicy={"syncOptions": None}),
+        "spec.syncPolicy",
+        {},
+    ),
+    (
+        "nulls inside free-form values are kept",
+        parse_application,
+        app_obj(source={**SRC, "helm": {"valuesObject": {"replicas": None}, "skipCrds": False}}),
+        "spec.source.helm",
+        {"valuesObject": {"replicas": None}, "skipCrds": False},
+    ),
+    (
+        "backoff duration empty means the default (as Argo)",
+        parse_application,
+        app_obj(syncPolicy={"retry": {"backoff": {"duration": ""}}}),
+        "spec.syncPolicy.retry.backoff",
+        {},
+    ),
+    (
+        "bare-second backoff",
+        parse_application,
+        app_obj(syncPolicy={"retry": {"backoff": {"duration": 90}}}),
+        "spec.syncPolicy.retry.backoff.duration",
+        "90",
+    ),
+    (
+        "chart at HEAD keeps its revision",
+        parse_application,
+        app_obj(source={"repoURL": "https://charts.example.com", "chart": "c", "targetRevision": "HEAD"}),
+        "spec.source.targetRevision",
+        "HEAD",
+    ),
+    (
+        "template expressions where values are substituted",
+        parse_applicationset,
+        _templated_source(
+            helm={"valueFiles": "{{.files}}", "skipCrds": "{{.skip}}", "parameters": ["{{.p}}"]}
+        ),
+        "spec.template.spec.source.helm",
+        {"valueFiles": "{{.files}}", "skipCrds": "{{.skip}}", "parameters": ["{{.p}}"]},
+    ),
+    (
+        "combination generators keep their other keys",
+        parse_applicationset,
+        appset_obj(generators=[{"merge": {"generators": [{"list": {}}], "mergeKeys": ["server"]}}]),
+        "spec.generators",
+        [{"merge": {"generators": [{"list": {}}], "mergeKeys": ["server"]}}],
+    ),
+    (
+        "status keys from a newer controller are kept",
+        parse_application,
+        {**app_obj(), "status": {"sync": {"status": "Synced", "newField": [1]}, "later": {"x": 1}}},
+        "status",
+        {"sync": {"status": "Synced", "newField": [1]}, "later": {"x": 1}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("desc", "parse", "obj", "path", "expected"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_accepted_and_canonical(desc: str, parse: Any, obj: dict[str, Any], path: str, expected: Any) -> None:
+    parsed = parse(obj)
+    value: Any = parsed.to_dict()
+    for key in path.split("."):
+        value = value[key]
+    assert value == expected
+    assert parse(parsed.to_dict()) == parsed
+
+
+def test_parsed_model_shares_no_state_with_its_input() -> None:
+    obj = app_obj(source={**SRC, "helm": {"valuesObject": {"a": {"b": 1}}}})
+    obj["metadata"]["labels"] = {"team": "a"}
+    pristine = copy.deepcopy(obj)
+    app = parse_application(obj)
+    assert obj == pristine
+    app.metadata["labels"]["team"] = "b"
+    assert app.spec.source is not None and app.spec.source.helm is not None
+    assert app.spec.source.helm.values_object is not None
+    app.spec.source.helm.values_object["a"]["b"] = 2
+    assert obj == pristine
+
+
+def test_parse_sync_window_requires_a_selector() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_sync_window({"kind": "deny", "schedule": "* * * * *", "duration": "1h"}, "team")
+    assert (info.value.kind, info.value.name, info.value.field) == ("AppProject", "team", "syncWindow")
+    assert "requires one of application, cluster or namespace" in info.value.message
+    with pytest.raises(SpecError) as info:
+        parse_sync_window({**WINDOW, "schedul": "* * * * *"})
+    assert info.value.field == "syncWindow.schedul"
+    assert info.value.message == 'unknown field (did you mean "schedule"?)'
 
 
 def test_parse_object_dispatch_and_unknown_kind() -> None:

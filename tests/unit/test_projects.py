@@ -565,6 +565,25 @@ TEAM = {
             },
             ["application repo https://other.example/b is not permitted in project 'team'"],
         ),
+        (
+            {
+                "source": None,
+                "sourceHydrator": {"drySource": {"repoURL": "https://github.com/org/dry", "path": "x"}},
+            },
+            [],
+        ),
+        (
+            {"source": None, "sourceHydrator": {"drySource": {"repoURL": "https://gitlab.com/evil/dry"}}},
+            ["application repo https://gitlab.com/evil/dry is not permitted in project 'team'"],
+        ),
+        (
+            {"source": None, "sourceHydrator": {"drySource": {"path": "x"}}},
+            ["spec.sourceHydrator.drySource.repoURL is required"],
+        ),
+        (
+            {"source": None, "sourceHydrator": {"hydrateTo": {"targetBranch": "env"}}},
+            ["spec.sourceHydrator.drySource.repoURL is required"],
+        ),
     ],
 )
 def test_check_application(spec_overrides: dict[str, Any], expected: list[str]) -> None:

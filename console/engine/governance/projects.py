@@ -458,8 +458,9 @@ def check_application(
     messages: list[str] = []
     spec = app.spec
     if spec.source_hydrator is not None:
-        dry = spec.source_hydrator.get("drySource") or {}
-        repo = dry.get("repoURL", "") if isinstance(dry, dict) else ""
+        dry = spec.source_hydrator.dry_source or {}
+        repo = dry.get("repoURL", "")
+        repo = repo if isinstance(repo, str) else ""
         if not repo:
             return [MSG_HYDRATOR_REPO_REQUIRED]
         if not is_source_permitted(project, repo):

@@ -1,0 +1,202 @@
+"""Application, AppProject and ApplicationSet as pydantic v2 models of Argo CD's schema, one module per kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.engine.model.application import (
+    DEFAULT_PROJECT,
+    DEFAULT_REVISION_HISTORY_LIMIT,
+    Application,
+    ApplicationSpec,
+    InfoItem,
+    ResourceIgnoreDifferences,
+    SourceHydrator,
+    parse_application,
+)
+from console.engine.model.applicationset import (
+    APPLICATIONS_SYNC_POLICIES,
+    APPSET_DELETION_ORDERS,
+    APPSET_STRATEGY_TYPES,
+    GENERATOR_KEYS,
+    ApplicationSet,
+    ApplicationSetSpec,
+    ApplicationSetTemplate,
+    Generator,
+    parse_applicationset,
+)
+from console.engine.model.destination import ApplicationDestination
+from console.engine.model.durations import parse_duration, validate_cron
+from console.engine.model.errors import SpecError
+from console.engine.model.meta import (
+    API_VERSION,
+    ARGO_API_VERSION,
+    ARGO_GROUP,
+    ARGO_NAMESPACE,
+    CONTROL_NAMESPACE,
+    DNS1123_SUBDOMAIN_MSG,
+    GROUP,
+    KIND_APPLICATION,
+    KIND_APPLICATIONSET,
+    KIND_APPPROJECT,
+    OUR_KINDS,
+    VERSION,
+    map_argo_api_version,
+)
+from console.engine.model.project import (
+    AppProject,
+    AppProjectSpec,
+    ClusterResourceRestriction,
+    DestinationServiceAccount,
+    GroupKind,
+    OrphanedResources,
+    ProjectRole,
+    SyncWindow,
+    default_project,
+    parse_project,
+    parse_sync_window,
+)
+from console.engine.model.source import (
+    DEFAULT_TARGET_REVISION,
+    SOURCE_TYPES,
+    ApplicationSource,
+    DirectorySource,
+    HelmSource,
+    JsonnetSource,
+    KustomizeSource,
+    PluginSource,
+)
+from console.engine.model.status import (
+    CONDITION_COMPARISON_ERROR,
+    CONDITION_DELETION_ERROR,
+    CONDITION_EXCLUDED_RESOURCE_WARNING,
+    CONDITION_INVALID_SPEC_ERROR,
+    CONDITION_ORPHANED_RESOURCE_WARNING,
+    CONDITION_REPEATED_RESOURCE_WARNING,
+    CONDITION_SHARED_RESOURCE_WARNING,
+    CONDITION_SYNC_ERROR,
+    CONDITION_TYPES,
+    CONDITION_UNKNOWN_ERROR,
+    HEALTH_STATUS_CODES,
+    OPERATION_PHASES,
+    SYNC_STATUS_CODES,
+    ApplicationStatus,
+    Condition,
+    HealthStatus,
+    OperationState,
+    ResourceStatus,
+    RevisionHistory,
+    SyncStatus,
+    is_error_condition,
+    is_warning_condition,
+)
+from console.engine.model.syncpolicy import (
+    DEFAULT_RETRY_DURATION,
+    DEFAULT_RETRY_FACTOR,
+    DEFAULT_RETRY_MAX_DURATION,
+    Backoff,
+    ManagedNamespaceMetadata,
+    RetryStrategy,
+    SyncPolicy,
+    SyncPolicyAutomated,
+)
+
+
+def parse_object(obj: Any) -> Application | AppProject | ApplicationSet:
+    """Dispatch on `kind` for any of the three custom resources."""
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if kind == KIND_APPLICATION:
+        return parse_application(obj)
+    if kind == KIND_APPPROJECT:
+        return parse_project(obj)
+    if kind == KIND_APPLICATIONSET:
+        return parse_applicationset(obj)
+    raise SpecError(str(kind or "object"), "", "kind", f"must be one of {', '.join(OUR_KINDS)}, got {kind!r}")
+
+
+__all__ = [
+    "API_VERSION",
+    "APPLICATIONS_SYNC_POLICIES",
+    "APPSET_DELETION_ORDERS",
+    "APPSET_STRATEGY_TYPES",
+    "ARGO_API_VERSION",
+    "ARGO_GROUP",
+    "ARGO_NAMESPACE",
+    "CONDITION_COMPARISON_ERROR",
+    "CONDITION_DELETION_ERROR",
+    "CONDITION_EXCLUDED_RESOURCE_WARNING",
+    "CONDITION_INVALID_SPEC_ERROR",
+    "CONDITION_ORPHANED_RESOURCE_WARNING",
+    "CONDITION_REPEATED_RESOURCE_WARNING",
+    "CONDITION_SHARED_RESOURCE_WARNING",
+    "CONDITION_SYNC_ERROR",
+    "CONDITION_TYPES",
+    "CONDITION_UNKNOWN_ERROR",
+    "CONTROL_NAMESPACE",
+    "DEFAULT_PROJECT",
+    "DEFAULT_RETRY_DURATION",
+    "DEFAULT_RETRY_FACTOR",
+    "DEFAULT_RETRY_MAX_DURATION",
+    "DEFAULT_REVISION_HISTORY_LIMIT",
+    "DEFAULT_TARGET_REVISION",
+    "DNS1123_SUBDOMAIN_MSG",
+    "GENERATOR_KEYS",
+    "GROUP",
+    "HEALTH_STATUS_CODES",
+    "KIND_APPLICATION",
+    "KIND_APPLICATIONSET",
+    "KIND_APPPROJECT",
+    "OPERATION_PHASES",
+    "OUR_KINDS",
+    "SOURCE_TYPES",
+    "SYNC_STATUS_CODES",
+    "VERSION",
+    "AppProject",
+    "AppProjectSpec",
+    "Application",
+    "ApplicationDestination",
+    "ApplicationSet",
+    "ApplicationSetSpec",
+    "ApplicationSetTemplate",
+    "ApplicationSource",
+    "ApplicationSpec",
+    "ApplicationStatus",
+    "Backoff",
+    "ClusterResourceRestriction",
+    "Condition",
+    "DestinationServiceAccount",
+    "DirectorySource",
+    "Generator",
+    "GroupKind",
+    "HealthStatus",
+    "HelmSource",
+    "InfoItem",
+    "JsonnetSource",
+    "KustomizeSource",
+    "ManagedNamespaceMetadata",
+    "OperationState",
+    "OrphanedResources",
+    "PluginSource",
+    "ProjectRole",
+    "ResourceIgnoreDifferences",
+    "ResourceStatus",
+    "RetryStrategy",
+    "RevisionHistory",
+    "SourceHydrator",
+    "SpecError",
+    "SyncPolicy",
+    "SyncPolicyAutomated",
+    "SyncStatus",
+    "SyncWindow",
+    "default_project",
+    "is_error_condition",
+    "is_warning_condition",
+    "map_argo_api_version",
+    "parse_application",
+    "parse_applicationset",
+    "parse_duration",
+    "parse_object",
+    "parse_project",
+    "parse_sync_window",
+    "validate_cron",
+]
