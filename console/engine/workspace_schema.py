@@ -62,7 +62,7 @@ class SettingsSpec(_Model):
         if raw is None:
             return ()
         items = raw.split(",") if isinstance(raw, str) else raw
-        return tuple(a.strip() for a in items if a.strip())
+        return tuple(dict.fromkeys(a.strip() for a in items if a.strip()))
 
 
 class RepositoriesSpec(_Model):

@@ -48,7 +48,7 @@ def test_wrong_type_names_the_field(tmp_path: Path) -> None:
     make_workspace(tmp_path, {"a/cm.yaml": "{}\n"})
     path = tmp_path / "trueup.yaml"
     path.write_text(path.read_text().replace("settings: {}", "settings: {sensitiveMaskAnnotations: {a: 1}}"))
-    with pytest.raises(WorkspaceError, match="settings.sensitiveMaskAnnotations must be a list"):
+    with pytest.raises(WorkspaceError, match="settings.sensitiveMaskAnnotations: must be a list"):
         load(tmp_path)
 
 
