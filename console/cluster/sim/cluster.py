@@ -16,11 +16,13 @@ from console.cluster.api import (
     APIResource,
     Gone,
     ListResult,
+    NotFound,
     Obj,
     PropagationPolicy,
     WatchEvent,
 )
 from console.cluster.sim import admission, rbac
+from console.cluster.sim import logs as simlogs
 from console.cluster.sim import convert as conv
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
@@ -29,6 +31,7 @@ from console.cluster.sim.controllers.registry import ERRORS_KEY
 from console.cluster.sim.core import Core
 from console.cluster.sim.discovery import KindInfo
 from console.cluster.sim.labels import parse_selector
+from console.cluster.sim.logs import SimLogStream
 from console.cluster.sim.store import Store
 
 SERVER_VERSION = "v1.36.3-sim"
@@ -363,6 +366,33 @@ class SimCluster:
                 return
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        previous: bool = False,
+    ) -> SimLogStream:
+        """A container's log as the sim derives it (see logs.py); errors raise here, as a real
+        apiserver answers them before streaming."""
+        ns = namespace or "default"
+        info = self._info("v1", "Pod")
+        self._authorize("get", info, ns, pod, "log")
+        obj = self.get("v1", "Pod", ns, pod)
+        name = simlogs.select_container(obj, container)
+        run = simlogs.instance(obj, name, previous)
+
+        def read_pod() -> Obj | None:
+            try:
+                return self.get("v1", "Pod", ns, pod)
+            except NotFound:
+                return None
+
+        return simlogs.SimLogStream(read_pod, self.clock.now, obj, name, run, tail=tail, follow=follow)
 
     def server_version(self) -> str:
         return SERVER_VERSION

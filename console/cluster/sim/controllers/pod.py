@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from console.cluster.sim.clock import rfc3339
+from console.cluster.sim.controllers import kubelet_events as kev
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KUBELET,
@@ -87,6 +88,7 @@ def reconcile(core: Core, key: Key) -> None:
         bound["spec"]["nodeName"] = NODE_NAME
         pod = core.system_update(bound)
         spec = pod["spec"]
+        kev.scheduled(core, pod)
     now = core.now()
     now_s = rfc3339(now)
     created = ts(pod["metadata"].get("creationTimestamp")) or now
@@ -222,6 +224,9 @@ def reconcile(core: Core, key: Key) -> None:
             }
         )
     status["containerStatuses"] = statuses
+    pull_due = kev.containers(core, pod, start_dt, now, statuses)
+    if pull_due is not None:
+        next_due = pull_due if next_due is None else min(next_due, pull_due)
     terminated = [s for s in statuses if "terminated" in (s.get("state") or {})]
     if containers and len(terminated) == len(containers):
         failed = any(s["state"]["terminated"]["exitCode"] for s in terminated)
