@@ -125,11 +125,16 @@ def list_events(cluster: Cluster, namespace: str | None = None) -> list[EventRec
     """
     items = cluster.list(CORE_API, "Event", namespace).items
     out = [EventRecord.of(o) for o in items if isinstance(o, dict)]
-    out.sort(key=lambda e: (e.last or _EPOCH, e.namespace, e.name))
+    out.sort(key=sort_key)
     return out
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def sort_key(e: EventRecord) -> tuple[datetime, datetime, str, str, str, str]:
+    """Oldest first; ties (same second) by what they are about, never by random names."""
+    return (e.last or _EPOCH, e.first or _EPOCH, e.involved.kind, e.involved.name, e.reason, e.message)
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,8 +23,8 @@ from console.cluster.api import (
     WatchEvent,
 )
 from console.cluster.sim import admission, rbac
-from console.cluster.sim import logs as simlogs
 from console.cluster.sim import convert as conv
+from console.cluster.sim import logs as simlogs
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
 from console.cluster.sim.controllers.crd import served_since_key
@@ -74,17 +75,22 @@ class SimCluster:
         clock: SimClock | None = None,
         *,
         clock_offset: float = 0.0,
+        frozen_at: datetime | None = None,
     ) -> SimCluster:
         """Create a new cluster file; refuses to overwrite an existing one. `clock_offset` starts
         the persisted clock that many seconds from wall time (negative: in the past) before the
-        seed objects are created, so a demo can stage history and still end at "now"."""
+        seed objects are created, so a demo can stage history and still end at "now";
+        `frozen_at` instead freezes it at that instant (a reproducible world, for tests)."""
         if Path(path).exists():
             raise FileExistsError(f"sim cluster database {path} already exists")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if clock_offset and clock is None:
+        if (clock_offset or frozen_at) and clock is None:
             store = Store(Path(path))
             try:
-                SimClock(store).advance(clock_offset)
+                if frozen_at is not None:
+                    SimClock(store).freeze(frozen_at)
+                else:
+                    SimClock(store).advance(clock_offset)
             finally:
                 store.close()
         return cls(path, name, server, clock)

@@ -81,7 +81,9 @@ def instance(pod: Obj, container: str, previous: bool) -> Obj:
         return dict(last)
     reason = (state.get("waiting") or {}).get("reason")
     if reason == "ErrImagePull":
-        raise BadRequest(f'container "{container}" in pod "{name}" is waiting to start: image can\'t be pulled')
+        raise BadRequest(
+            f'container "{container}" in pod "{name}" is waiting to start: image can\'t be pulled'
+        )
     if reason == "ImagePullBackOff":
         raise BadRequest(
             f'container "{container}" in pod "{name}" is waiting to start: trying and failing to pull image'
@@ -185,7 +187,7 @@ class SimLogStream:
             lines = lines[-self._tail :] if self._tail > 0 else []
         last: datetime | None = None
         seen = 0
-        for at, text in lines:
+        for _at, text in lines:
             if self._closed.is_set():
                 return
             yield text

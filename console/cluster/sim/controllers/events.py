@@ -75,7 +75,9 @@ def record(
     ns = md.get("namespace") or "default"
     ref = _field_path(_involved(obj), container)
     digest = hashlib.sha256(
-        "\x00".join((str(ref.get("uid")), ref.get("fieldPath", ""), etype, reason, message, component)).encode()
+        "\x00".join(
+            (str(ref.get("uid")), ref.get("fieldPath", ""), etype, reason, message, component)
+        ).encode()
     ).hexdigest()[:16]
     name = f"{md.get('name', 'object')}.{digest}"
     now = core.now()

@@ -103,7 +103,9 @@ def _pulled_message(core: Core, pod: Obj, c: Obj) -> str:
     h = _digest(image, pod["metadata"].get("uid", ""))
     took = _go_seconds(400 + h % 2400)
     size = 20_000_000 + (h % 180_000_000)
-    return f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: {size} bytes.'
+    return (
+        f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: {size} bytes.'
+    )
 
 
 def containers(core: Core, pod: Obj, start: datetime, now: datetime, statuses: list[Obj]) -> float | None:
@@ -125,10 +127,30 @@ def containers(core: Core, pod: Obj, start: datetime, now: datetime, statuses: l
             times = _schedule(elapsed, PULL_BACKOFF_START, PULL_BACKOFF_MAX)
             last = start + timedelta(seconds=times[-1])
             n = len(times)
-            _record(core, pod, name, events.NORMAL, "Pulling", f'Pulling image "{image}"', count=n, first=start, last=last)
+            _record(
+                core,
+                pod,
+                name,
+                events.NORMAL,
+                "Pulling",
+                f'Pulling image "{image}"',
+                count=n,
+                first=start,
+                last=last,
+            )
             msg = f'Failed to pull image "{image}": {pull_error(image)}'
             _record(core, pod, name, events.WARNING, "Failed", msg, count=n, first=start, last=last)
-            _record(core, pod, name, events.WARNING, "Failed", "Error: ErrImagePull", count=n, first=start, last=last)
+            _record(
+                core,
+                pod,
+                name,
+                events.WARNING,
+                "Failed",
+                "Error: ErrImagePull",
+                count=n,
+                first=start,
+                last=last,
+            )
             if elapsed >= PULL_BACKOFF_AFTER:
                 since = start + timedelta(seconds=PULL_BACKOFF_AFTER)
                 back = max(last, since)
@@ -136,21 +158,55 @@ def containers(core: Core, pod: Obj, start: datetime, now: datetime, statuses: l
                 _record(core, pod, name, events.NORMAL, "BackOff", msg, count=n, first=since, last=back)
                 msg = "Error: ImagePullBackOff"
                 _record(core, pod, name, events.WARNING, "Failed", msg, count=n, first=since, last=back)
-            nxt = (start + timedelta(seconds=_next_after(times, PULL_BACKOFF_START, PULL_BACKOFF_MAX))).timestamp()
+            nxt = (
+                start + timedelta(seconds=_next_after(times, PULL_BACKOFF_START, PULL_BACKOFF_MAX))
+            ).timestamp()
             due = nxt if due is None else min(due, nxt)
             continue
         if not state or waiting == "ContainerCreating":
             continue
         restarts = int(st.get("restartCount") or 0)
-        runs = _schedule(elapsed, CRASH_BACKOFF_START, CRASH_BACKOFF_MAX)[: restarts + 1] if restarts else [0.0]
+        runs = (
+            _schedule(elapsed, CRASH_BACKOFF_START, CRASH_BACKOFF_MAX)[: restarts + 1] if restarts else [0.0]
+        )
         last_run = start + timedelta(seconds=runs[-1])
         count = len(runs)
         pulled = _pulled_message(core, pod, c)
         pulled_count = count if c.get("imagePullPolicy") != "Always" else 1
         pulled_last = last_run if pulled_count > 1 else start
-        _record(core, pod, name, events.NORMAL, "Pulled", pulled, count=pulled_count, first=start, last=pulled_last)
-        _record(core, pod, name, events.NORMAL, "Created", f"Created container: {name}", count=count, first=start, last=last_run)
-        _record(core, pod, name, events.NORMAL, "Started", f"Started container {name}", count=count, first=start, last=last_run)
+        _record(
+            core,
+            pod,
+            name,
+            events.NORMAL,
+            "Pulled",
+            pulled,
+            count=pulled_count,
+            first=start,
+            last=pulled_last,
+        )
+        _record(
+            core,
+            pod,
+            name,
+            events.NORMAL,
+            "Created",
+            f"Created container: {name}",
+            count=count,
+            first=start,
+            last=last_run,
+        )
+        _record(
+            core,
+            pod,
+            name,
+            events.NORMAL,
+            "Started",
+            f"Started container {name}",
+            count=count,
+            first=start,
+            last=last_run,
+        )
         if waiting == "CrashLoopBackOff":
             md = pod["metadata"]
             msg = (
@@ -158,5 +214,15 @@ def containers(core: Core, pod: Obj, start: datetime, now: datetime, statuses: l
                 f"{md['name']}_{md.get('namespace', '')}({md.get('uid', '')})"
             )
             crash_at = last_run
-            _record(core, pod, name, events.WARNING, "BackOff", msg, count=max(1, restarts), first=start, last=crash_at)
+            _record(
+                core,
+                pod,
+                name,
+                events.WARNING,
+                "BackOff",
+                msg,
+                count=max(1, restarts),
+                first=start,
+                last=crash_at,
+            )
     return due
