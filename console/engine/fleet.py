@@ -90,6 +90,18 @@ def _auto(spec: Obj) -> str:
     return ", ".join(parts)
 
 
+def _resource_cause(status: Obj, health: str) -> str:
+    """The first resource in the app's health state, with its own message (more telling than the
+    aggregate "Caused by ..." line)."""
+    for r in status.get("resources") or []:
+        h = (r.get("health") or {}) if isinstance(r, dict) else {}
+        if h.get("status") == health and h.get("message"):
+            group = f"{r.get('group')}/" if r.get("group") else ""
+            where = f"{r.get('namespace')}/" if r.get("namespace") else ""
+            return f"{group}{r.get('kind')} {where}{r.get('name')}: {h['message']}"
+    return ""
+
+
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -179,6 +191,8 @@ def facts(
         message = str(op.get("message") or "")
     if not message:
         message = str(health.get("message") or "")
+        if health_status not in ("Healthy", "Unknown") and (not message or message.startswith("Caused by")):
+            message = _resource_cause(status, health_status) or message
     if not message and conditions:
         message = "; ".join(f"{c.get('type')}: {c.get('message', '')}" for c in conditions)
     if not message and app.get("operation") and not op_phase:

@@ -42,6 +42,13 @@ class Settings:
     sensitive_annotations: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    theme: str = ""
+    keymap: dict[str, str] = field(default_factory=dict)
+    ascii: bool = False
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -51,6 +58,7 @@ class Workspace:
     users: dict[str, Any] = field(default_factory=dict)
     rbac: dict[str, Any] = field(default_factory=dict)
     inventory_roots: list[str] = field(default_factory=list)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     _open: dict[str, Cluster] = field(default_factory=dict, repr=False)
 
     @property
@@ -226,6 +234,11 @@ def load(root: Path) -> Workspace:
         users=dict(spec.users or {}),
         rbac=dict(spec.rbac or {}),
         inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
+        console=ConsoleSettings(
+            theme=(spec.console.theme or "") if spec.console else "",
+            keymap=dict((spec.console.keymap or {}) if spec.console else {}),
+            ascii=bool(spec.console.ascii) if spec.console else False,
+        ),
     )
 
 
