@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from console.cli import observe as observe_cli
 from console.cli.output import emit_json, emit_yaml, emit_yaml_all, one_line, table
 from console.cli.output import fields as emit_fields
 from console.cluster.api import NotFound, Obj
@@ -51,7 +52,12 @@ def dispatch(args: argparse.Namespace) -> int:
             "history": cmd_app_history,
             "rollback": cmd_app_rollback,
             "delete": cmd_app_delete,
+            "resources": observe_cli.cmd_resources,
+            "events": observe_cli.cmd_events,
+            "logs": observe_cli.cmd_logs,
         }[args.app_command](ws, args)
+    if cmd == "changes":
+        return observe_cli.cmd_changes(ws, args)
     if cmd == "project":
         return {"list": cmd_project_list, "get": cmd_project_get}[args.project_command](ws, args)
     if cmd == "controller":
@@ -85,13 +91,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         refresh(open_workspace(target))
     from console.tui.app import run_console
 
-    return run_console(open_workspace(target), embedded_controller=not args.no_controller)
+    return run_console(
+        open_workspace(target), embedded_controller=not args.no_controller, **_console_options(args)
+    )
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.tui.app import run_console
 
-    return run_console(open_workspace(args.workspace), embedded_controller=not args.no_controller)
+    return run_console(
+        open_workspace(args.workspace), embedded_controller=not args.no_controller, **_console_options(args)
+    )
+
+
+def _console_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"theme": args.theme, "no_color": args.no_color, "ascii": True if args.ascii else None}
 
 
 def cmd_install(ws: Workspace, args: argparse.Namespace) -> int:

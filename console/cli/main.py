@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from console.cli import commands, output
+from console.cli import observe as observe_cli
 from console.cluster.api import ClusterError, Forbidden, NotFound, Timeout, Unavailable
 from console.engine.refresh import UnknownApplication
 from console.engine.workspace import WorkspaceError
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-controller", action="store_true", help="open the console without the embedded controller"
     )
+    _console_flags(demo)
 
     con = sub.add_parser("console", help="open the console on the current workspace")
     con.add_argument(
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not run the reconcile loop inside the console (use when `trueup controller run` runs elsewhere)",
     )
+    _console_flags(con)
     sub.add_parser(
         "install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster"
     )
@@ -205,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     man.add_argument("-o", "--output", **_fmt(["yaml", "json"], "yaml"))
     _add_operation_parsers(app_sub)
+    observe_cli.register_app(app_sub)
+    observe_cli.register(sub)
 
     proj = sub.add_parser("project", help="inspect projects")
     proj_sub = proj.add_subparsers(dest="project_command", metavar="SUBCOMMAND", required=True)
@@ -229,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
         if leaf not in (p, demo):  # demo takes its directory as an argument
             _workspace_flag(leaf)
     return p
+
+
+def _console_flags(p: argparse.ArgumentParser) -> None:
+    import themes
+
+    p.add_argument("--theme", choices=themes.names(), help="colours: " + ", ".join(themes.names()))
+    p.add_argument("--no-color", action="store_true", help="no colours at all (as NO_COLOR=1)")
+    p.add_argument("--ascii", action="store_true", help="ASCII status symbols (terminals without Unicode)")
 
 
 def _timeout(p: argparse.ArgumentParser, what: str) -> None:
@@ -349,6 +362,8 @@ def _run(args: argparse.Namespace) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.code)
     except commands.CommandError as exc:
+        return _fail(str(exc), exc.code)
+    except observe_cli.ObserveCommandError as exc:
         return _fail(str(exc), exc.code)
     except (WorkspaceError, UnknownApplication) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
