@@ -325,24 +325,19 @@ class FleetTable(ScrollView, can_focus=True):
 
     def jump(self, keys: set[str], forward: bool = True) -> bool:
         """Move to the next (previous) row whose key is in `keys`, wrapping; expands groups."""
-        order = [k for g in self._group_order() for k in self._group_rows(g) if k in keys]
+        flat = [k for g in self._group_order() for k in [group_key(g), *self._group_rows(g)]]
+        rank = {k: i for i, k in enumerate(flat)}
+        order = [k for k in flat if k in keys]
         if not order:
             return False
-        pos = self._position(order)
-        target = order[pos % len(order)] if forward else order[(pos - 1) % len(order)]
-        if forward and self._cursor == target and len(order) > 1:
-            target = order[(pos + 1) % len(order)]
+        here = rank.get(self._cursor or "", -1)
+        if forward:
+            later = [k for k in order if rank[k] > here]
+            target = later[0] if later else order[0]
+        else:
+            earlier = [k for k in order if rank[k] < here]
+            target = earlier[-1] if earlier else order[-1]
         return self.move_to(target)
-
-    def _position(self, order: list[str]) -> int:
-        """Index in `order` of the first key at or after the cursor (display order)."""
-        flat = [k for g in self._group_order() for k in [group_key(g), *self._group_rows(g)]]
-        here = flat.index(self._cursor) if self._cursor in flat else -1
-        rank = {k: i for i, k in enumerate(flat)}
-        for i, k in enumerate(order):
-            if rank.get(k, -1) > here:
-                return i
-        return len(order)
 
     def _group_order(self) -> list[str]:
         if not self.grouped:
@@ -506,7 +501,7 @@ class FleetTable(ScrollView, can_focus=True):
         line = Text(end="", no_wrap=True)
         for i, (col, w) in enumerate(self.column_layout(width)):
             cell = row.cells.get(col.key) or Cell("")
-            text = ("  " + cell.text) if i == 0 else cell.text
+            text = ("  " + cell.text) if i == 0 and self.grouped else cell.text
             if i:
                 line.append(" ")
             line.append_text(self._fit(text, w, tones.get(cell.tone)))

@@ -96,13 +96,18 @@ class TrueupApp(App[int]):
         """`live=False`: load once, no watch (snapshots); `poll_seconds` is the old name for it
         (0 = not live). `clock`: the "now" ages are measured against (default: the control
         cluster's clock, read once a second)."""
-        if no_color:
-            os.environ["NO_COLOR"] = "1"
         name = theme or ws.console.theme or themes.DEFAULT
         if name not in themes.BASES:
             name = themes.DEFAULT
         self.theme_file = themes.path(name)
-        super().__init__(css_path=[CSS_FILE, self.theme_file], **kw)
+        previous = os.environ.get("NO_COLOR")
+        if no_color:  # Textual reads NO_COLOR once, when the App is made
+            os.environ["NO_COLOR"] = "1"
+        try:
+            super().__init__(css_path=[CSS_FILE, self.theme_file], **kw)
+        finally:
+            if no_color and previous is None:
+                del os.environ["NO_COLOR"]
         self.register_theme(themes.HIGH_CONTRAST)
         self.theme_name = name
         self.theme = themes.BASES[name]

@@ -419,10 +419,11 @@ class ApplicationScreen(ConsoleScreen):
             parts.append(f"created {ago(n.created, self.console.now())}")
         if n.kind == "Pod":
             parts.append("l: logs")
-        text = " · ".join(parts)
+        out = safe_text(" · ".join(parts))
         if n.health_message:
-            text += f"\n{n.health_message}"
-        box.update(safe_text(text))
+            out.append("\n")
+            append_safe(out, " ".join(n.health_message.split()))
+        box.update(out)
 
     # ------------------------------------------------------------------ diff
 
@@ -766,6 +767,11 @@ class ApplicationScreen(ConsoleScreen):
 
     def _render_log_target(self, state: str) -> None:
         tail = TAILS[self.log_tail_index]
+        if self.log_error:
+            self.query_one("#log-target", Static).update(
+                safe_text(f"pod {self.log_pod} · container {self.log_container or '?'}: no log: {self.log_error}")
+            )
+            return
         parts = [
             f"pod {self.log_pod}",
             f"container {self.log_container or '?'}",

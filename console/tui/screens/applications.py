@@ -20,7 +20,7 @@ from console.tui import rows
 from console.tui.format import ago, plural, short
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import FleetTable, Group, Row, group_key
-from widgets.safe_text import safe_text, visible
+from widgets.safe_text import append_safe, safe_text, visible
 from widgets.status import label
 
 
@@ -288,7 +288,11 @@ class ApplicationsScreen(ConsoleScreen):
         if f.window:
             parts.append(f"window: {f.window}")
         head = " · ".join(visible(p) for p in parts)
-        detail.update(safe_text(f"{head}\n{f.message}" if f.message else head))
+        out = safe_text(head)
+        if f.message:
+            out.append("\n")
+            append_safe(out, f.message)
+        detail.update(out)
 
     def status_extra(self) -> str:
         if not self.filter.active:

@@ -15,7 +15,7 @@ from console.tui.format import age, clock
 from console.tui.messages import Loaded
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
-from widgets.safe_text import safe_text, visible
+from widgets.safe_text import append_safe, safe_text, visible
 
 KIND_TONE = {"commit": "info", "sync": "ok", "live-edit": "warn", "health": "progress", "event": "bad"}
 RELOAD_EVERY = 5.0
@@ -159,7 +159,10 @@ class ChangesScreen(ConsoleScreen):
         text = f"{ch.kind} · {ch.app} · {ch.actor} · {clock(ch.at)}"
         if ch.revision:
             text += f" · {ch.revision[:12]}"
-        box.update(safe_text(f"{text}\n{ch.summary}"))
+        out = safe_text(text)
+        out.append("\n")
+        append_safe(out, " ".join(ch.summary.split()))
+        box.update(out)
 
     def action_open(self) -> None:
         ch = self.selected()
