@@ -132,6 +132,7 @@ class TrueupApp(App[int]):
         self.notice = ""
         self.notice_error = False
         self.feed_error = ""
+        self.retry_in = 0.0
         self.user = current_user()
         self.identity_note = (
             "unverified" if ws.cluster_config(ws.control_cluster).type == "sim" else "kubeconfig"
@@ -186,9 +187,26 @@ class TrueupApp(App[int]):
         last = self.feed.last_contact
         return None if last is None else max(0.0, time.monotonic() - last)
 
-    def status_line(self) -> tuple[str, str]:
-        """(text, css class) of the part of the status bar every screen shares."""
-        parts = [f"ctx {self.ws.control_cluster}"]
+    def status_line(self, extra: str = "") -> tuple[str, str]:
+        """(text, css class) of the status bar: errors and the last notice first, then the
+        screen's own part (`extra`), then context, counts and liveness."""
+        parts = []
+        age = self.data_age()
+        cls = ""
+        if self.feed_error:
+            parts.append(f"⚠ control cluster unreachable: {self.feed_error}")
+            parts.append(
+                (f"data {int(age)}s old, " if age is not None else "no data yet, ")
+                + f"retrying{f' in {self.retry_in:.0f}s' if self.retry_in else ''}"
+            )
+            cls = "-error"
+        if self.notice:
+            parts.append(self.notice)
+            if self.notice_error:
+                cls = "-error"
+        if extra:
+            parts.append(extra)
+        parts.append(f"ctx {self.ws.control_cluster}")
         if not self.loaded:
             parts.append("loading applications…")
         else:
@@ -198,23 +216,14 @@ class TrueupApp(App[int]):
             parts.append(f"PAUSED ({self.feed.waiting} updates waiting; p resumes)")
         elif self.live:
             parts.append("live")
-        age = self.data_age()
-        cls = ""
         if self.feed_error:
-            parts.append(f"control cluster unreachable: {self.feed_error}")
-            if age is not None:
-                parts.append(f"data {int(age)}s old, retrying")
-            cls = "-error"
+            pass
         elif age is not None and self.live:
             if age > 15:
                 parts.append(f"stale: updated {int(age)}s ago")
                 cls = "-stale"
             else:
                 parts.append(f"updated {int(age)}s ago")
-        if self.notice:
-            parts.append(self.notice)
-            if self.notice_error:
-                cls = "-error"
         return " · ".join(parts), cls
 
     def set_notice(self, text: str, *, error: bool = False) -> None:
@@ -245,6 +254,7 @@ class TrueupApp(App[int]):
 
     def on_feed_status(self, message: FeedStatus) -> None:
         self.feed_error = message.error
+        self.retry_in = message.retry_in
         self.refresh_status()
 
     def on_notice(self, message: Notice) -> None:

@@ -130,7 +130,10 @@ def test_job_events(be: Backend) -> None:
         "metadata": {"name": "migrate", "namespace": be.ns},
         "spec": {
             "template": {
-                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "registry.invalid/m:1"}]}
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "c", "image": "registry.invalid/m:1"}],
+                }
             }
         },
     }
@@ -152,7 +155,10 @@ def test_logs_select_the_container_as_the_apiserver_does(be: Backend) -> None:
     name = pod["metadata"]["name"]
     with pytest.raises(BadRequest) as err:
         be.c.logs(be.ns, name)
-    assert err.value.message == f"a container name must be specified for pod {name}, choose one of: [main sidecar]"
+    assert (
+        err.value.message
+        == f"a container name must be specified for pod {name}, choose one of: [main sidecar]"
+    )
     with pytest.raises(BadRequest) as err:
         be.c.logs(be.ns, name, "nope")
     assert err.value.message == f"container nope is not valid for pod {name}"

@@ -171,9 +171,10 @@ def test_tree_shows_pods_on_kwok(control_plane: ControlPlane, real_ws: tuple[Pat
 
 
 async def test_console_lists_apps_from_a_real_control_cluster(real_ws: tuple[Path, str]) -> None:
+    from widgets.app_table import AppTable
+
     from console.engine.workspace import load
     from console.tui.app import TrueupApp
-    from widgets.app_table import AppTable
 
     ws, _ = real_ws
     app = TrueupApp(load(ws), poll_seconds=0)

@@ -61,13 +61,20 @@ async def settle(pilot: Any, *, timeout: float = 20.0) -> None:
         await pilot.pause(0.05)
     assert app.loaded, "the fleet never loaded"
     for _ in range(5):
-        await app.workers.wait_for_complete()
+        await wait_workers(app)
         await pilot.pause()
     await pilot.pause(0.1)
-    await app.workers.wait_for_complete()
+    await wait_workers(app)
     app.refresh_status()
     await pilot.pause(0.1)
     await pilot.pause()
+
+
+async def wait_workers(app: Any) -> None:
+    """Every worker that finishes (loads, refreshes); not the live feed or a followed log."""
+    workers = [w for w in app.workers if w.group not in ("feed", "logs")]
+    if workers:
+        await app.workers.wait_for_complete(workers)
 
 
 def screen_text(app: Any) -> str:

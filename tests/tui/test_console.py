@@ -62,13 +62,19 @@ async def test_filter_language(frozen_demo: Path) -> None:
         await settle(pilot)
         screen = home(app)
         cases = {
-            "sync:OutOfSync project:payments": ["payments/payments-api-prod-eu", "payments/payments-api-prod-us"],
+            "sync:OutOfSync project:payments": [
+                "payments/payments-api-prod-eu",
+                "payments/payments-api-prod-us",
+            ],
             "cluster:prod-eu !project:payments": [
                 "risk/risk-engine-prod-eu",
                 "customer-identity/identity-api-prod-eu",
                 "platform/platform-namespaces-prod-eu",
             ],
-            "^identity-api": ["customer-identity/identity-api-prod-us", "customer-identity/identity-api-prod-eu"],
+            "^identity-api": [
+                "customer-identity/identity-api-prod-us",
+                "customer-identity/identity-api-prod-eu",
+            ],
             "worker": ["payments/payments-worker-prod-us"],
             "! project:payments": None,
         }
@@ -94,7 +100,11 @@ async def test_n_steps_through_matches_and_problems(frozen_demo: Path) -> None:
         for _ in range(5):
             await pilot.press("n")
             seen.append(t.cursor_key)
-        problems = ["customer-identity/identity-api-prod-us", "payments/payments-api-prod-eu", "payments/payments-api-prod-us"]
+        problems = [
+            "customer-identity/identity-api-prod-us",
+            "payments/payments-api-prod-eu",
+            "payments/payments-api-prod-us",
+        ]
         assert seen[:3] == problems and seen[3] == "risk/risk-engine-prod-eu"  # wraps around
         await pilot.press("N", "N")
         assert t.cursor_key == "payments/payments-api-prod-us"
@@ -212,10 +222,22 @@ async def test_help_is_generated_from_the_focused_screens_bindings(frozen_demo: 
 
 
 def test_every_binding_has_an_id_a_description_and_a_tooltip() -> None:
-    for cls in (TrueupApp, ApplicationsScreen, ApplicationScreen, ChangesScreen, HelpScreen, FleetTable, ResourceTree):
+    for cls in (
+        TrueupApp,
+        ApplicationsScreen,
+        ApplicationScreen,
+        ChangesScreen,
+        HelpScreen,
+        FleetTable,
+        ResourceTree,
+    ):
         for b in cls.BINDINGS:
             assert b.id and b.description and b.tooltip, (cls.__name__, b)  # type: ignore[union-attr]
-    ids = [b.id for cls in (TrueupApp, ApplicationsScreen, ApplicationScreen, ChangesScreen, FleetTable) for b in cls.BINDINGS]  # type: ignore[union-attr]
+    ids = [
+        b.id
+        for cls in (TrueupApp, ApplicationsScreen, ApplicationScreen, ChangesScreen, FleetTable)
+        for b in cls.BINDINGS
+    ]  # type: ignore[union-attr]
     assert len(ids) == len(set(ids))
 
 
@@ -264,7 +286,11 @@ async def test_changes_screen_lists_the_live_edit_and_the_commit_ahead(frozen_de
         items = screen.items
         edit = [c for c in items if c.kind == "live-edit" and c.app == "identity-api-prod-us"]
         assert edit and edit[0].actor == "kubectl-edit" and "LOG_LEVEL" in edit[0].summary
-        ahead = [c for c in items if c.kind == "commit" and c.app == "payments-api-prod-us" and not c.detail["deployed"]]
+        ahead = [
+            c
+            for c in items
+            if c.kind == "commit" and c.app == "payments-api-prod-us" and not c.detail["deployed"]
+        ]
         assert ahead and ahead[0].summary.startswith("payments-api: roll out new image digest to prod-us")
         text = screen_text(app)
         assert "kubectl-edit" in text and "live-edit" in text

@@ -769,7 +769,9 @@ class ApplicationScreen(ConsoleScreen):
         tail = TAILS[self.log_tail_index]
         if self.log_error:
             self.query_one("#log-target", Static).update(
-                safe_text(f"pod {self.log_pod} · container {self.log_container or '?'}: no log: {self.log_error}")
+                safe_text(
+                    f"pod {self.log_pod} · container {self.log_container or '?'}: no log: {self.log_error}"
+                )
             )
             return
         parts = [

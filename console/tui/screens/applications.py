@@ -92,6 +92,8 @@ class ApplicationsScreen(ConsoleScreen):
         self.table.focus()
         if self.console.loaded:
             self.fleet_loaded()
+        else:
+            self.call_after_refresh(self._update_detail)
 
     @property
     def table(self) -> FleetTable:

@@ -50,7 +50,7 @@ class ConsoleScreen(Screen[Any]):
     def on_mount(self) -> None:
         self.query_one("#command", Input).display = False
         self.refresh_crumbs()
-        self.refresh_status()
+        self.call_after_refresh(self.refresh_status)
 
     def refresh_crumbs(self) -> None:
         c = self.console
@@ -75,9 +75,8 @@ class ConsoleScreen(Screen[Any]):
             bar = self.query_one("#status", Static)
         except Exception:  # noqa: BLE001 - not composed yet
             return
-        text, cls = self.console.status_line()
-        extra = self.status_extra()
-        bar.update(safe_text(" " + " · ".join(p for p in (extra, text) if p)))
+        text, cls = self.console.status_line(self.status_extra())
+        bar.update(safe_text(" " + text))
         bar.set_classes(f"bar {cls}".strip())
 
     # -- the `:` command line ----------------------------------------------------------------
