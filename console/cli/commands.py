@@ -14,8 +14,8 @@ from console.cli.output import fields as emit_fields
 from console.cluster.api import NotFound, Obj
 from console.engine import views
 from console.engine.appstore import AppStore
-from console.engine.attribution import describe
-from console.engine.attribution import label as drift_label
+from console.engine.diff.attribution import describe
+from console.engine.diff.attribution import label as drift_label
 from console.engine.refresh import compare_one, refresh
 from console.engine.workspace import Workspace, open_workspace
 
@@ -203,7 +203,7 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         refresh(ws, [args.app], hard=args.hard_refresh)
         app = _get_app(ws, args.app)
     if args.output in ("json", "yaml"):
-        from console.engine.masking import mask_for_display
+        from console.engine.diff.masking import mask_for_display
 
         shown = mask_for_display(app, ws.settings.sensitive_annotations)
         if args.output == "json":
@@ -346,7 +346,7 @@ def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
         raise CommandError(
             f"cannot render {args.app}: " + "; ".join(one_line(c["message"], 400) for c in errors)
         )
-    from console.engine.masking import mask_for_display
+    from console.engine.diff.masking import mask_for_display
 
     hidden = ws.settings.sensitive_annotations
     objs = []

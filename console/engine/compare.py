@@ -15,11 +15,12 @@ from typing import Any
 
 from console.cluster.api import ClusterError, Obj, ResourceKey, split_api_version
 from console.engine import hooks, model, tracking
-from console.engine.diff import ResourceDiff, diff_resource
+from console.engine.diff.errors import IgnoreRuleError
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.resource import ResourceDiff, diff_resource
 from console.engine.governance import projects
 from console.engine.health import HealthChecker, HealthStatus, ResourceHealthInput, aggregate_app_health
 from console.engine.live import LiveState
-from console.engine.normalize import IgnoreRule, IgnoreRuleError
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
 from console.engine.workspace import Workspace, WorkspaceError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from console.engine.attribution import FieldAttribution, attribute, describe
-from console.engine.diff import diff_resource
+from console.engine.diff.attribution import FieldAttribution, attribute, describe
+from console.engine.diff.resource import diff_resource
 
 APPLY_TIME = "2026-11-29T19:00:00Z"
 EDIT_TIME = "2026-11-29T20:00:00Z"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from console.engine.diff import ResourceDiff, diff_many, diff_resource, merge_into_live
-from console.engine.normalize import IgnoreRule
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.predict import merge_into_live
+from console.engine.diff.resource import ResourceDiff, diff_many, diff_resource
 
 TRUEUP_TIME = "2026-11-29T19:00:00Z"
 

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.engine.diff import diff_resource
-from console.engine.normalize import IgnoreRule
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.resource import diff_resource
 
 from .test_normalize_props import json_values, k8s_objects
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from console.engine.diff import diff_resource
+from console.engine.diff.resource import diff_resource
 
 DESIRED = {
     "apiVersion": "networking.k8s.io/v1",

@@ -6,15 +6,15 @@ import base64
 import json
 from typing import Any
 
-from console.engine.diff import diff_resource
-from console.engine.masking import (
+from console.engine.diff.masking import (
     MASK,
     mask_annotations,
     mask_annotations_many,
     mask_secret_pair,
     redact_text,
 )
-from console.engine.normalize import LAST_APPLIED
+from console.engine.diff.normalize import LAST_APPLIED
+from console.engine.diff.resource import diff_resource
 
 
 def b64(text: str) -> str:

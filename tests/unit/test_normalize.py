@@ -8,17 +8,11 @@ from typing import Any
 
 import pytest
 
-from console.engine.normalize import (
-    LAST_APPLIED,
-    IgnoreRule,
-    IgnoreRuleError,
-    delete_paths,
-    normalize,
-    parse_pointer,
-    remove_manager_fields,
-    stable_hash,
-    to_pointer,
-)
+from console.engine.diff.errors import IgnoreRuleError
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.managedfields import remove_manager_fields
+from console.engine.diff.normalize import LAST_APPLIED, normalize, stable_hash
+from console.engine.diff.paths import delete_paths, parse_pointer, to_pointer
 
 
 def _cm(**extra: Any) -> dict[str, Any]:

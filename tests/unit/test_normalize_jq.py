@@ -7,8 +7,11 @@ import time
 
 import pytest
 
-from console.engine import normalize as norm
-from console.engine.normalize import IgnoreRule, IgnoreRuleError, JqTimeout, jq_is_linear, jq_paths, normalize
+from console.engine.diff import jq as norm
+from console.engine.diff.errors import IgnoreRuleError
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.jq import JqTimeout, jq_is_linear, jq_paths
+from console.engine.diff.normalize import normalize
 
 
 @pytest.mark.parametrize(
@@ -51,7 +54,7 @@ def test_runaway_expression_is_stopped_by_the_timeout(caplog: pytest.LogCaptureF
     rule = IgnoreRule(kind="ConfigMap", jq_path_expressions=(".data | until(false; .)", ".data.b"))
     norm._WORKER.paths(".", {}, 10.0)  # start the helper so the timing below measures only the expression
     start = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="console.engine.normalize"):
+    with caplog.at_level(logging.WARNING, logger="console.engine.diff.jq"):
         out = normalize(obj, [rule])
     elapsed = time.monotonic() - start
     assert 0.9 <= elapsed < 5, elapsed

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.engine.normalize import LAST_APPLIED, IgnoreRule, normalize, stable_hash
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.normalize import LAST_APPLIED, normalize, stable_hash
 
 scalars = (
     st.none()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from console.cluster.api import Invalid, ResourceKey
-from console.engine.masking import MASK, mask_for_display
-from console.engine.normalize import LAST_APPLIED
+from console.engine.diff.masking import MASK, mask_for_display
+from console.engine.diff.normalize import LAST_APPLIED
 from console.engine.refresh import compare_one
 from console.engine.sync.apply import error_message
 from console.engine.sync.tasks import SyncTask

@@ -27,9 +27,10 @@ from console.cluster.api import Cluster, ClusterError, NotFound, Obj, ResourceKe
 from console.engine import hooks, model, tracking
 from console.engine.appstore import AppStore
 from console.engine.compare import CompareContext, Comparison, compare_app, unexpected_error
+from console.engine.diff.errors import IgnoreRuleError
+from console.engine.diff.ignore import IgnoreRule
 from console.engine.governance import projects
 from console.engine.health import HealthChecker
-from console.engine.normalize import IgnoreRule, IgnoreRuleError
 from console.engine.refresh import new_context
 from console.engine.sync import lease
 from console.engine.sync import options as so

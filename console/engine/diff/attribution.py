@@ -16,7 +16,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from console.engine.normalize import key_matches, managed_fields, parse_fields_key, parse_pointer, same_value
+from console.engine.diff.managedfields import key_matches, managed_fields, parse_fields_key, same_value
+from console.engine.diff.paths import parse_pointer
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Any
 
 from console.cluster.api import split_api_version
 from console.engine import yamlsafe
-from console.engine.normalize import LAST_APPLIED, fold_secret, json_copy, secret_nulls
+from console.engine.diff.jsoncopy import json_copy
+from console.engine.diff.normalize import LAST_APPLIED, fold_secret, secret_nulls
 
 MASK = "++++++++"
 _STEP = "++++"
