@@ -19,7 +19,9 @@ from console.engine.diff.errors import IgnoreRuleError
 from console.engine.diff.ignore import IgnoreRule
 from console.engine.diff.resource import ResourceDiff, diff_resource
 from console.engine.governance import projects
-from console.engine.health import HealthChecker, HealthStatus, ResourceHealthInput, aggregate_app_health
+from console.engine.health.aggregate import ResourceHealthInput, aggregate_app_health
+from console.engine.health.checker import HealthChecker
+from console.engine.health.status import HealthStatus
 from console.engine.live import LiveState
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
 from console.engine.workspace import Workspace, WorkspaceError

@@ -6,19 +6,21 @@ from typing import Any
 
 import pytest
 
-from console.engine.health import (
+from console.engine.health.aggregate import (
+    ResourceHealthInput,
+    aggregate_app_health,
+    format_health_causes,
+    recorded_health,
+)
+from console.engine.health.checker import HealthChecker
+from console.engine.health.status import (
     DEGRADED,
     HEALTHY,
     MISSING,
     PROGRESSING,
     SUSPENDED,
     UNKNOWN,
-    HealthChecker,
     HealthStatus,
-    ResourceHealthInput,
-    aggregate_app_health,
-    format_health_causes,
-    recorded_health,
 )
 
 

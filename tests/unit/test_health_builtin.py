@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from console.engine.health import (
+from console.engine.health.builtin import has_builtin_check
+from console.engine.health.checker import HealthChecker
+from console.engine.health.status import (
     DEGRADED,
     HEALTH_ORDER,
     HEALTHY,
@@ -15,9 +17,7 @@ from console.engine.health import (
     PROGRESSING,
     SUSPENDED,
     UNKNOWN,
-    HealthChecker,
     HealthStatus,
-    has_builtin_check,
     is_worse,
 )
 

@@ -9,16 +9,9 @@ from typing import Any
 
 import pytest
 
-from console.engine.health import (
-    DEGRADED,
-    HEALTHY,
-    PROGRESSING,
-    SUSPENDED,
-    UNKNOWN,
-    HealthChecker,
-    HealthStatus,
-)
-from console.engine.lua_health import LuaHealthError, LuaSandbox
+from console.engine.health.checker import HealthChecker
+from console.engine.health.lua import LuaHealthError, LuaSandbox
+from console.engine.health.status import DEGRADED, HEALTHY, PROGRESSING, SUSPENDED, UNKNOWN, HealthStatus
 
 # The app-of-apps snippet from Argo CD's docs (operator-manual/health.md), verbatim.
 APP_OF_APPS = """

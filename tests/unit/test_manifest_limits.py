@@ -15,7 +15,7 @@ import pytest
 from console.engine import yamlsafe
 from console.engine.diff.masking import MASK, mask_secret_pair
 from console.engine.diff.normalize import LAST_APPLIED
-from console.engine.health import HealthChecker
+from console.engine.health.checker import HealthChecker
 from console.engine.sources import GitCache, RenderError, render
 
 GIT_ENV = {

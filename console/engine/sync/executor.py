@@ -30,7 +30,7 @@ from console.engine.compare import CompareContext, Comparison, compare_app, unex
 from console.engine.diff.errors import IgnoreRuleError
 from console.engine.diff.ignore import IgnoreRule
 from console.engine.governance import projects
-from console.engine.health import HealthChecker
+from console.engine.health.checker import HealthChecker
 from console.engine.refresh import new_context
 from console.engine.sync import lease
 from console.engine.sync import options as so
