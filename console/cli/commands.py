@@ -850,8 +850,8 @@ def cmd_controller_run(ws: Workspace, args: argparse.Namespace) -> int:
     import socket
     import threading
 
-    from console.engine.controller import Controller
-    from console.engine.controller_log import ControllerLog
+    from console.engine.controller.log import ControllerLog
+    from console.engine.controller.loop import Controller
 
     if args.resync <= 0:
         raise CommandError("--resync must be a positive number of seconds")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from console.cluster.api import Obj
 from console.engine.appstore import AppStore
-from console.engine.controller import Controller
-from console.engine.controller_log import ControllerLog
+from console.engine.controller.log import ControllerLog
+from console.engine.controller.loop import Controller
 from console.engine.sync import lease
 from console.engine.sync.operation import operation_state
 from console.engine.workspace import load

@@ -22,8 +22,8 @@ from console.cluster.api import Obj
 from console.cluster.sim import SimCluster
 from console.engine import yamlsafe
 from console.engine.appstore import NAMESPACE, AppStore
-from console.engine.controller import Controller, Decision
-from console.engine.controller_log import ControllerLog
+from console.engine.controller.log import ControllerLog
+from console.engine.controller.loop import Controller, Decision
 from console.engine.sync import lease
 from console.engine.sync.operation import operation_state
 from console.engine.workspace import Workspace, load
@@ -244,7 +244,7 @@ def test_existing_operation_is_processed_instead_of_an_auto_sync(fleet: Fleet) -
     state = operation_state(fleet.app("auto"))
     assert state is not None and state["operation"]["initiatedBy"] == {"username": "alice"}
 
-    from console.engine.controller_autosync import REASON_IN_PROGRESS, ResourceView, decide
+    from console.engine.controller.autosync import REASON_IN_PROGRESS, ResourceView, decide
 
     fleet.edit("auto-a", "drift")
     request_sync(fleet.store, "auto", initiated_by={"username": "alice"})

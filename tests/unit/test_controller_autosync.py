@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from console.cluster.api import Obj
-from console.engine.controller_autosync import (
+from console.engine.controller.autosync import (
     REASON_DELETING,
     REASON_DISABLED,
     REASON_IN_PROGRESS,

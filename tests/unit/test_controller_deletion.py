@@ -8,8 +8,8 @@ from pathlib import Path
 
 from console.cluster.api import NotFound
 from console.engine.appstore import AppStore
-from console.engine.controller import Controller
-from console.engine.controller_log import ControllerLog
+from console.engine.controller.log import ControllerLog
+from console.engine.controller.loop import Controller
 from console.engine.refresh import refresh
 from console.engine.sync.deletion import request_delete
 from console.engine.sync.executor import run_operation

@@ -4,7 +4,7 @@ Each pass, in Argo's order: advance every in-progress operation one step (this i
 safety: an operation left Running by a dead process is resumed from `status.operationState`), then
 refresh the apps that are due — periodic resync with jitter, watch events, spec changes, the
 `argocd.argoproj.io/refresh` annotation, completed operations — and decide auto-sync/self-heal for
-each fresh comparison (controller_autosync). Retries of failed operations are the executor's: the
+each fresh comparison (`autosync`). Retries of failed operations are the executor's: the
 loop only keeps calling it.
 
 Time comes from one injectable clock (default: the control cluster's, which the executor uses
@@ -14,10 +14,8 @@ too), so tests drive backoffs without sleeping.
 from __future__ import annotations
 
 import collections
-import json
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,14 +26,19 @@ from console.engine.compare import (
     CompareContext,
     Comparison,
     compare_app,
-    stale,
-    status_fingerprint,
-    status_of,
 )
-from console.engine.controller_autosync import AutoSyncDecision, ResourceView, SelfHealBackoff, decide
-from console.engine.controller_log import ControllerLog
-from console.engine.controller_watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
-from console.engine.refresh import UnknownApplication, new_context
+from console.engine.controller.autosync import (
+    AutoSyncDecision,
+    ResourceView,
+    SelfHealBackoff,
+    decide,
+    revision_has_changes,
+)
+from console.engine.controller.heartbeat import Heartbeat
+from console.engine.controller.log import ControllerLog
+from console.engine.controller.status import remove_refresh_annotation, write_status
+from console.engine.controller.watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
+from console.engine.refresh import new_context
 from console.engine.sync import lease
 from console.engine.sync import options as so
 from console.engine.sync.executor import process_operation
@@ -46,13 +49,10 @@ from console.engine.sync.operation import (
     is_in_progress,
     operation_state,
     request_sync,
-    update_app,
-    update_status,
 )
 from console.engine.workspace import Workspace, load
 
 SKIP_RECONCILE_ANNOTATION = "argocd.argoproj.io/skip-reconcile"
-STATUS_REWRITE_AGE = 60.0  # reconciledAt alone is rewritten at most once a minute (saves writes)
 
 
 @dataclass
@@ -116,8 +116,7 @@ class Controller:
         self._op_seen: dict[str, tuple[str, str]] = {}
         self._skip_logged: dict[str, str] = {}
         self._ops_pending = False
-        self._last_beat = -1e9
-        self._beating = False
+        self.heartbeat = Heartbeat(ws.control, holder)
 
     # --- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -276,10 +275,10 @@ class Controller:
             )
         if decision.condition:
             cmp.add_condition("SyncError", decision.condition)
-        self._write_status(store, app, cmp)
+        write_status(store, app, cmp)
         annotations = (app.get("metadata") or {}).get("annotations") or {}
         if REFRESH_ANNOTATION in annotations:
-            self._remove_refresh_annotation(store, name)
+            remove_refresh_annotation(store, name, self.log)
         self._schedule(name, now, decision.retry_in)
         if decision.action == "sync":
             self._process(name, now, out)
@@ -301,7 +300,7 @@ class Controller:
             resources=resources,
             now=now,
             backoff=self.backoff,
-            revision_has_changes=lambda: _revision_has_changes(ctx, app, cmp),
+            revision_has_changes=lambda: revision_has_changes(ctx, app, cmp),
         )
 
     def _sync_window_allows(self, app: Obj, cmp: Comparison, now: datetime) -> bool:
@@ -362,43 +361,6 @@ class Controller:
         level = "warning" if d.condition else "info"
         self.log.log(level, text, app=name)
 
-    def _write_status(self, store: AppStore, app: Obj, cmp: Comparison) -> None:
-        """Write the comparison; operationState/history are taken from the freshest read so an
-        executor writing them concurrently is never overwritten."""
-        name = app["metadata"]["name"]
-        prev = app.get("status") or {}
-        status = status_of(cmp, prev)
-        if status_fingerprint(status) == status_fingerprint(prev) and not stale(
-            prev, status, STATUS_REWRITE_AGE
-        ):
-            return
-
-        def mutate(live: Obj) -> Obj:
-            new = dict(status)
-            for key in ("operationState", "history"):
-                if key in live:
-                    new[key] = live[key]
-                else:
-                    new.pop(key, None)
-            return new
-
-        try:
-            update_status(store, name, mutate)
-        except UnknownApplication:
-            pass  # deleted while we compared it
-
-    def _remove_refresh_annotation(self, store: AppStore, name: str) -> None:
-        def mutate(app: Obj) -> None:
-            annotations = (app.get("metadata") or {}).get("annotations") or {}
-            annotations.pop(REFRESH_ANNOTATION, None)
-
-        try:
-            update_app(store, name, mutate)
-        except UnknownApplication:
-            pass
-        except ClusterError as exc:
-            self.log.warning("could not remove the refresh annotation", app=name, error=exc.message)
-
     # --- watches ---------------------------------------------------------------------------------
     def start_watches(self) -> Watchers:
         """Watch Applications now; workload kinds are added as app statuses name them."""
@@ -451,7 +413,7 @@ class Controller:
             while not stop_event.is_set():
                 self.requests.wake.clear()
                 try:
-                    self._heartbeat()
+                    self.heartbeat.beat()
                     self.run_once()
                     failures = 0
                 except (ClusterError, OSError) as exc:
@@ -478,28 +440,16 @@ class Controller:
         soonest = min(self._next.values())
         return max(0.0, min(self.max_idle, (soonest - now).total_seconds()))
 
-    def _heartbeat(self) -> None:
-        """Renew the heartbeat Lease (at most every few seconds): CLIs see a controller is running."""
-        now = time.monotonic()
-        if now - self._last_beat < lease.HEARTBEAT_SECONDS / 6:
-            return
-        self._last_beat = now
-        lease.heartbeat(self.ws.control(), self.holder)
-        self._beating = True
-
     def close(self) -> None:
         """Stop watches and give up the operation Leases we hold (another replica resumes at once)."""
         if self.watchers is not None:
             self.watchers.close()
             self.watchers = None
         control: Cluster = self.ws.control()
-        if self._beating:
-            try:
-                lease.stop_heartbeat(control, self.holder)
-            except ClusterError as exc:
-                self.log.warning("could not remove the controller heartbeat", error=exc.message)
-            self._beating = False
-            self._last_beat = -1e9
+        try:
+            self.heartbeat.stop()
+        except ClusterError as exc:
+            self.log.warning("could not remove the controller heartbeat", error=exc.message)
         for name in sorted(self._held):
             try:
                 lease.release(control, name, self.holder)
@@ -511,33 +461,3 @@ class Controller:
 def _skip_reconcile(app: Obj) -> bool:
     annotations = (app.get("metadata") or {}).get("annotations") or {}
     return str(annotations.get(SKIP_RECONCILE_ANNOTATION, "")).lower() == "true"
-
-
-def _targets_digest(cmp: Comparison) -> str:
-    return json.dumps(
-        sorted(
-            (str(r.key), json.dumps(r.target, sort_keys=True, default=str)) for r in cmp.resources if r.target
-        ),
-    )
-
-
-def _revision_has_changes(ctx: CompareContext, app: Obj, cmp: Comparison) -> bool:
-    """Does the new revision change this app's manifests compared with the last synced one?
-
-    Argo answers this only when `manifest-generate-paths` is set (else: assume it does). trueup
-    renders from cached trees, so it compares the rendered manifests themselves: a commit that does
-    not touch an app is not a new revision *for that app*, and does not undo a drift the app's
-    owners chose not to self-heal. Any doubt (render error, multi-source) counts as a change.
-    """
-    if (app.get("spec") or {}).get("sources"):
-        return True
-    old = ((operation_state(app) or {}).get("syncResult") or {}).get("revision")
-    if not old or old == cmp.revision:
-        return True
-    try:
-        previous = compare_app(ctx, app, revision_override=str(old))
-    except Exception:  # noqa: BLE001 - cannot tell: treat as changed, like Argo
-        return True
-    if previous.has_error() or previous.kept_previous:
-        return True
-    return _targets_digest(previous) != _targets_digest(cmp)

@@ -2,18 +2,21 @@
 
 Pure functions of the Application, its fresh comparison and the time, so every skip rule can be
 tested without a cluster. Messages are Argo's verbatim (log reasons prefixed "Skipping auto-sync: ",
-conditions of type SyncError).
+conditions of type SyncError). The one input that is not pure, `revision_has_changes`, renders the
+previous revision; `decide` takes it as a callable so tests can pass a constant.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from console.cluster.api import Obj
+from console.engine.compare import CompareContext, Comparison, compare_app
 from console.engine.sync.operation import is_in_progress, operation_state, parse_time
 
 SYNCED, OUT_OF_SYNC = "Synced", "OutOfSync"
@@ -225,3 +228,36 @@ def decide(
         message = f"Skipping sync attempt to {out.revision_text}: auto-sync will wipe out all resources"
         return AutoSyncDecision("skip", message, condition=message, revisions=desired)
     return out
+
+
+# --- the one impure input: does the new revision change this app's manifests? ----------------
+
+
+def _targets_digest(cmp: Comparison) -> str:
+    return json.dumps(
+        sorted(
+            (str(r.key), json.dumps(r.target, sort_keys=True, default=str)) for r in cmp.resources if r.target
+        ),
+    )
+
+
+def revision_has_changes(ctx: CompareContext, app: Obj, cmp: Comparison) -> bool:
+    """Does the new revision change this app's manifests compared with the last synced one?
+
+    Argo answers this only when `manifest-generate-paths` is set (else: assume it does). trueup
+    renders from cached trees, so it compares the rendered manifests themselves: a commit that does
+    not touch an app is not a new revision *for that app*, and does not undo a drift the app's
+    owners chose not to self-heal. Any doubt (render error, multi-source) counts as a change.
+    """
+    if (app.get("spec") or {}).get("sources"):
+        return True
+    old = ((operation_state(app) or {}).get("syncResult") or {}).get("revision")
+    if not old or old == cmp.revision:
+        return True
+    try:
+        previous = compare_app(ctx, app, revision_override=str(old))
+    except Exception:  # noqa: BLE001 - cannot tell: treat as changed, like Argo
+        return True
+    if previous.has_error() or previous.kept_previous:
+        return True
+    return _targets_digest(previous) != _targets_digest(cmp)
