@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from console.cluster.api import ResourceKey
-from console.engine import hooks
+from console.engine import annotations as anno
 from console.engine.sync import tasks as st
 from console.engine.sync.options import SyncOptions, UnsupportedSyncOption
 
@@ -44,13 +44,13 @@ def obj(kind: str, name: str, *, ns: str | None = "prod", api: str = "v1", **ann
 def a(**kw: str) -> dict[str, str]:
     """Annotation shorthands."""
     names = {
-        "wave": hooks.SYNC_WAVE,
-        "hook": hooks.HOOK,
-        "helm": hooks.HELM_HOOK,
-        "weight": hooks.HELM_WEIGHT,
-        "policy": hooks.HOOK_DELETE_POLICY,
-        "helm_policy": hooks.HELM_HOOK_DELETE_POLICY,
-        "opts": hooks.SYNC_OPTIONS,
+        "wave": anno.SYNC_WAVE,
+        "hook": anno.HOOK,
+        "helm": anno.HELM_HOOK,
+        "weight": anno.HELM_WEIGHT,
+        "policy": anno.HOOK_DELETE_POLICY,
+        "helm_policy": anno.HELM_HOOK_DELETE_POLICY,
+        "opts": anno.SYNC_OPTIONS,
     }
     return {names[k]: v for k, v in kw.items()}
 

@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cluster.api import Cluster, ClusterError, NotFound, Obj, ResourceKey, split_api_version
-from console.engine import hooks, model, tracking
+from console.engine import annotations as anno
+from console.engine import model, tracking
 from console.engine.appstore import AppStore
 from console.engine.compare import CompareContext, Comparison, compare_app, unexpected_error
 from console.engine.diff.errors import IgnoreRuleError
@@ -449,7 +450,7 @@ class _Pass:
                 # forbidden by the project (hooks and prune candidates too): never planned, and
                 # reported even when a selective sync or the apply strategy would skip it
                 ref = r.target if r.target is not None else r.live
-                phases = hooks.sync_phases(ref) if r.hook and ref is not None else []
+                phases = anno.sync_phases(ref) if r.hook and ref is not None else []
                 phase = phases[0] if phases else "Sync"
                 t = tk.SyncTask(
                     phase, r.sync_wave, r.target, r.live, r.key, hook_type=phase if phases else None

@@ -1,4 +1,5 @@
-"""Hook annotations (Argo's and Helm's), and the other per-resource annotations compare honours."""
+"""Argo CD and Helm resource annotations, read from unstructured objects: hooks (type, phases, delete
+policies), sync waves, sync and compare options, ignore-healthcheck. Shared by compare, health and sync."""
 
 from __future__ import annotations
 
