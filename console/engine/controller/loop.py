@@ -22,11 +22,7 @@ from datetime import datetime, timedelta
 
 from console.cluster.api import Cluster, ClusterError, NotFound, Obj, ResourceKey
 from console.engine.appstore import NAMESPACE, AppStore
-from console.engine.compare import (
-    CompareContext,
-    Comparison,
-    compare_app,
-)
+from console.engine.compare import CompareContext, Comparison, compare_app
 from console.engine.controller.autosync import (
     AutoSyncDecision,
     ResourceView,

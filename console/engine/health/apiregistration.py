@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from console.engine.health.status import (
-    HEALTHY,
-    PROGRESSING,
-    HealthStatus,
-)
-from console.engine.health.typed import (
-    Typed,
-    as_str,
-)
+from console.engine.health.status import HEALTHY, PROGRESSING, HealthStatus
+from console.engine.health.typed import Typed, as_str
 
 
 def apiservice(o: Typed, _hook: bool) -> HealthStatus:

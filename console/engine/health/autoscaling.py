@@ -6,18 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from console.engine import yamlsafe
-from console.engine.health.status import (
-    DEGRADED,
-    HEALTHY,
-    PROGRESSING,
-    HealthStatus,
-)
-from console.engine.health.typed import (
-    ConversionError,
-    Typed,
-    gvk_string,
-    split_api_version,
-)
+from console.engine.health.status import DEGRADED, HEALTHY, PROGRESSING, HealthStatus
+from console.engine.health.typed import ConversionError, Typed, gvk_string, split_api_version
 
 ANNOTATION_HPA_CONDITIONS = "autoscaling.alpha.kubernetes.io/conditions"
 

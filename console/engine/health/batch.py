@@ -11,11 +11,7 @@ from console.engine.health.status import (
     SUSPENDED,
     HealthStatus,
 )
-from console.engine.health.typed import (
-    Typed,
-    as_list,
-    as_str,
-)
+from console.engine.health.typed import Typed, as_list, as_str
 
 
 def job(o: Typed, _hook: bool) -> HealthStatus:

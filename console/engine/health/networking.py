@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from console.engine.health.status import (
-    HEALTHY,
-    PROGRESSING,
-    HealthStatus,
-)
-from console.engine.health.typed import (
-    Typed,
-)
+from console.engine.health.status import HEALTHY, PROGRESSING, HealthStatus
+from console.engine.health.typed import Typed
 
 
 def ingress(o: Typed, _hook: bool) -> HealthStatus:
