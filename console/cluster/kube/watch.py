@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from console.cluster.api import ClusterError, Gone, WatchEvent
-from console.cluster.kube_errors import TRANSPORT_ERRORS, error_from_status
+from console.cluster.kube.errors import TRANSPORT_ERRORS, error_from_status
 
 
 def event_of(ev: dict[str, Any]) -> WatchEvent:

@@ -20,21 +20,44 @@ import random
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from console.cluster.api import (
     APIResource,
     ClusterError,
     Forbidden,
     Gone,
+    ListResult,
     NotFound,
     Obj,
     Unavailable,
 )
+from console.cluster.kube.discovery import Discovery
+from console.cluster.kube.watch import WatchStream
 
-if TYPE_CHECKING:
-    from console.cluster.kube import KubeCluster
-    from console.cluster.kube_watch import WatchStream
+
+class CacheSource(Protocol):
+    """What the cache needs from a cluster client (KubeCluster implements it). A Protocol, so the
+    client may own a cache without the cache depending on the client: one direction, no cycle."""
+
+    name: str
+    discovery_cache: Discovery
+
+    def discovery(self) -> list[APIResource]: ...
+
+    def list_resource(
+        self, res: APIResource, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> ListResult: ...
+
+    def watch_resource(
+        self,
+        res: APIResource,
+        namespace: str | None = None,
+        *,
+        resource_version: str | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> WatchStream: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +105,7 @@ def tracked_kinds(
     return out[:max_kinds]
 
 
-def list_everything(cluster: KubeCluster, exclude: Iterable[tuple[str, str]] | None = None) -> list[Obj]:
+def list_everything(cluster: CacheSource, exclude: Iterable[tuple[str, str]] | None = None) -> list[Obj]:
     """One full list of every tracked kind (no cache); kinds we may not list are skipped."""
     out: list[Obj] = []
     for res in tracked_kinds(cluster.discovery(), exclude):
@@ -193,7 +216,7 @@ class ObjectCache:
 
     def __init__(
         self,
-        cluster: KubeCluster,
+        cluster: CacheSource,
         *,
         exclude: Iterable[tuple[str, str]] | None = None,
         max_kinds: int = 300,

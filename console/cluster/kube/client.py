@@ -32,10 +32,10 @@ from console.cluster.api import (
     Timeout,
     Unavailable,
 )
-from console.cluster.kube_cache import ObjectCache, list_everything
-from console.cluster.kube_discovery import Discovery, no_kind_match
-from console.cluster.kube_errors import TRANSPORT_ERRORS, error_from_response, transport_error
-from console.cluster.kube_watch import WatchStream
+from console.cluster.kube.cache import ObjectCache, list_everything
+from console.cluster.kube.discovery import Discovery, no_kind_match
+from console.cluster.kube.errors import TRANSPORT_ERRORS, error_from_response, transport_error
+from console.cluster.kube.watch import WatchStream
 
 _PATCH_TYPES = {
     "merge": "application/merge-patch+json",
