@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.cli.output import TerminalGuard, guard_terminal, table
-from widgets.safe_text import is_unsafe, safe_text, visible
+from widgets.safe_text import is_unsafe, visible
+from widgets.text import safe_text
 
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
