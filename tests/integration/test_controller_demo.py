@@ -20,7 +20,7 @@ from console.engine.sync import lease
 from console.engine.sync.operation import operation_state
 from console.engine.workspace import load
 from tests.conftest import ROOT, run_cli
-from tests.unit.test_controller import NS, _cm, make_fleet
+from tests.unit.engine.controller.test_loop import NS, _cm, make_fleet
 
 
 def _state(apps: dict[str, Obj], name: str) -> Obj:

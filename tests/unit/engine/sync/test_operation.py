@@ -11,7 +11,7 @@ from console.engine.sync import deletion, history, lease
 from console.engine.sync import executor as ex
 from console.engine.sync import operation as op
 from console.engine.sync.options import UnsupportedSyncOption
-from tests.unit.test_sync_executor import START, SyncEnv, cm, env, job, results, state
+from tests.unit.engine.sync.test_executor import START, SyncEnv, cm, env, job, results, state
 
 __all__ = ["env"]
 

@@ -24,7 +24,7 @@ from croniter import croniter
 
 from console.engine import yamlsafe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONTENT = ROOT / "console" / "demo" / "content"
 REPO = CONTENT / "repo"
 AHEAD = CONTENT / "commit-ahead"

@@ -15,7 +15,7 @@ from console.cluster.api import Conflict
 from console.cluster.sim import SimCluster
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def cm(name: str, **data: str) -> dict:

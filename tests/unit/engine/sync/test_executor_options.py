@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.unit.test_sync_executor import SyncEnv, cm, deployment, env, job, results, state
+from tests.unit.engine.sync.test_executor import SyncEnv, cm, deployment, env, job, results, state
 
 __all__ = ["env"]
 
