@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual.theme import Theme
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 DEFAULT = "dark"
 
@@ -20,28 +22,33 @@ BASES = {
     "ansi": "ansi-dark",
 }
 
-HIGH_CONTRAST = Theme(
-    name="trueup-high-contrast",
-    primary="#ffff00",
-    secondary="#00ffff",
-    accent="#00ffff",
-    warning="#ffff00",
-    error="#ff5f5f",
-    success="#00ff00",
-    foreground="#ffffff",
-    background="#000000",
-    surface="#000000",
-    panel="#1c1c1c",
-    boost="#303030",
-    dark=True,
-    variables={
-        "block-cursor-background": "#ffffff",
-        "block-cursor-foreground": "#000000",
-        "block-cursor-blurred-background": "#808080",
-        "text-muted": "#d0d0d0",
-        "footer-key-foreground": "#ffff00",
-    },
-)
+
+def high_contrast() -> Theme:
+    """The palette behind "high-contrast" (Textual is imported only when the console opens)."""
+    from textual.theme import Theme
+
+    return Theme(
+        name="trueup-high-contrast",
+        primary="#ffff00",
+        secondary="#00ffff",
+        accent="#00ffff",
+        warning="#ffff00",
+        error="#ff5f5f",
+        success="#00ff00",
+        foreground="#ffffff",
+        background="#000000",
+        surface="#000000",
+        panel="#1c1c1c",
+        boost="#303030",
+        dark=True,
+        variables={
+            "block-cursor-background": "#ffffff",
+            "block-cursor-foreground": "#000000",
+            "block-cursor-blurred-background": "#808080",
+            "text-muted": "#d0d0d0",
+            "footer-key-foreground": "#ffff00",
+        },
+    )
 
 
 def names() -> list[str]:

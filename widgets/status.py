@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from rich.style import Style
 from rich.text import Text
 
-from widgets.safe_text import safe_text
+from widgets.text import safe_text
 
 TONES = ("ok", "warn", "bad", "progress", "muted", "info")
 

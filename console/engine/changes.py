@@ -25,10 +25,11 @@ from typing import Any
 
 from console.cluster.api import ClusterError
 from console.cluster.events import EventRecord, list_events
-from console.engine import health_transitions, observe
-from console.engine.diff import OWN_MANAGER
+from console.engine import observe
+from console.engine.diff.managedfields import parse_fields_key
+from console.engine.diff.resource import OWN_MANAGER
+from console.engine.health import transitions as health_transitions
 from console.engine.live import LiveState
-from console.engine.normalize import parse_fields_key
 from console.engine.sources import GitCache, RepoError
 from console.engine.workspace import Workspace
 

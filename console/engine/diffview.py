@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from console.engine.attribution import FieldAttribution, label
-from console.engine.diff import ResourceDiff
-from console.engine.normalize import IgnoreRule
+from console.engine.diff.attribution import FieldAttribution, label
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.resource import ResourceDiff
 
 LineKind = Literal["header", "hunk", "context", "add", "remove"]
 _PLAIN = re.compile(r"[A-Za-z0-9_./@%+-][A-Za-z0-9_ ./:@%+=,()-]*")

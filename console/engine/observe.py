@@ -16,7 +16,7 @@ from typing import Any
 
 from console.cluster.api import ClusterError, LogStream, Obj, ResourceKey
 from console.cluster.events import EventRecord, list_events
-from console.engine.health import HealthChecker
+from console.engine.health.checker import HealthChecker
 from console.engine.live import LiveState
 from console.engine.workspace import Workspace, WorkspaceError
 

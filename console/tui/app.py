@@ -108,7 +108,7 @@ class TrueupApp(App[int]):
         finally:
             if no_color and previous is None:
                 del os.environ["NO_COLOR"]
-        self.register_theme(themes.HIGH_CONTRAST)
+        self.register_theme(themes.high_contrast())
         self.theme_name = name
         self.theme = themes.BASES[name]
         self.ws = ws

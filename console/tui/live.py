@@ -144,8 +144,8 @@ class EmbeddedController:
         self._thread.start()
 
     def _run(self) -> None:
-        from console.engine.controller import Controller
-        from console.engine.controller_log import ControllerLog
+        from console.engine.controller.log import ControllerLog
+        from console.engine.controller.loop import Controller
 
         try:
             ws = load(self.root)

@@ -30,8 +30,9 @@ from console.tui.messages import Loaded, LogLines
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
 from widgets.live_tree import LiveTree, TreeItem
-from widgets.safe_text import append_safe, safe_text, visible
+from widgets.safe_text import visible
 from widgets.status import label, tone_of
+from widgets.text import append_safe, safe_text
 from widgets.tones import TONE_CLASSES, tone_styles
 
 Obj = dict[str, Any]

@@ -20,8 +20,9 @@ from console.tui import rows
 from console.tui.format import ago, plural, short
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import FleetTable, Group, Row, group_key
-from widgets.safe_text import append_safe, safe_text, visible
+from widgets.safe_text import visible
 from widgets.status import label
+from widgets.text import append_safe, safe_text
 
 
 class ApplicationsScreen(ConsoleScreen):

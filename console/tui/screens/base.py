@@ -3,7 +3,7 @@ command line, the status bar (live/paused, data age, errors) and the footer."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,10 +12,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Static
 
 from console.tui import commands
-from widgets.safe_text import safe_text, visible
-
-if TYPE_CHECKING:
-    from console.tui.app import TrueupApp
+from console.tui.host import ConsoleHost
+from widgets.safe_text import visible
+from widgets.text import safe_text
 
 
 class ConsoleScreen(Screen[Any]):
@@ -33,8 +32,8 @@ class ConsoleScreen(Screen[Any]):
     CRUMBS: ClassVar[tuple[str, ...]] = ()
 
     @property
-    def console(self) -> TrueupApp:
-        return self.app  # type: ignore[return-value]
+    def console(self) -> ConsoleHost:
+        return cast(ConsoleHost, self.app)
 
     def crumbs(self) -> list[str]:
         return ["trueup", *self.CRUMBS]
@@ -82,7 +81,9 @@ class ConsoleScreen(Screen[Any]):
     # -- the `:` command line ----------------------------------------------------------------
     def open_command_line(self) -> None:
         line = self.query_one("#command", Input)
-        line.suggester = SuggestFromList(commands.completions(self.console), case_sensitive=False)
+        line.suggester = SuggestFromList(
+            commands.completions(cast(commands.Console, self.app)), case_sensitive=False
+        )
         line.value = ""
         line.display = True
         line.focus()

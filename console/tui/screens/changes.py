@@ -15,7 +15,8 @@ from console.tui.format import age, clock
 from console.tui.messages import Loaded
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
-from widgets.safe_text import append_safe, safe_text, visible
+from widgets.safe_text import visible
+from widgets.text import append_safe, safe_text
 
 KIND_TONE = {"commit": "info", "sync": "ok", "live-edit": "warn", "health": "progress", "event": "bad"}
 RELOAD_EVERY = 5.0

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.cluster.sim.controllers import events
-from console.cluster.sim.controllers.util import NODE_NAME
+from console.cluster.sim.controllers.util import NODE_NAME, full_image
 from console.cluster.sim.core import Core
 
 Obj = dict[str, Any]
@@ -60,8 +60,6 @@ def _digest(*parts: str) -> int:
 
 
 def pull_error(image: str) -> str:
-    from console.cluster.sim.controllers.pod import full_image
-
     ref = full_image(image)
     return (
         f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '

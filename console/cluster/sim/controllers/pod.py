@@ -21,6 +21,7 @@ from console.cluster.sim.controllers.util import (
     KUBELET,
     NODE_IP,
     NODE_NAME,
+    full_image,
     later,
     set_condition,
     ts,
@@ -34,19 +35,6 @@ Obj = dict[str, Any]
 START_AFTER = 2.0
 JOB_RUN_FOR = 3.0
 PULL_BACKOFF_AFTER = 10.0
-
-
-def full_image(image: str) -> str:
-    """docker.io/library normalisation, as containerd reports images."""
-    name = image.split("@", 1)[0]
-    first = name.split("/", 1)[0]
-    if "/" not in name:
-        name = f"docker.io/library/{name}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        name = f"docker.io/{name}"
-    if ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    return name
 
 
 def _hex(*parts: str) -> str:

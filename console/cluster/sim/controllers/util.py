@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.cluster.sim.clock import parse_rfc3339
-from console.cluster.sim.core import NAME_ALPHABET, Core, owner_refs
+from console.cluster.sim.core import Core
+from console.cluster.sim.objects import NAME_ALPHABET, owner_refs
 
 Obj = dict[str, Any]
 KCM = "kube-controller-manager"
@@ -180,3 +181,16 @@ def update_status(core: Core, obj: Obj, status: Obj, manager: str = KCM) -> Obj:
     new = copy.deepcopy(obj)
     new["status"] = status
     return core.write_as(new, manager, subresource="status")
+
+
+def full_image(image: str) -> str:
+    """docker.io/library normalisation, as containerd reports images."""
+    name = image.split("@", 1)[0]
+    first = name.split("/", 1)[0]
+    if "/" not in name:
+        name = f"docker.io/library/{name}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = f"docker.io/{name}"
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name
