@@ -644,7 +644,7 @@ class ApplicationScreen(ConsoleScreen):
                         "from": Cell(e.component, "muted"),
                         "message": Cell(e.message),
                     },
-                    (-stamp, inv.kind, inv.name, e.reason),
+                    (-stamp, inv.kind, inv.name, e.reason, e.message),
                 )
             )
         self.query_one("#events", FleetTable).set_rows(built, {})
