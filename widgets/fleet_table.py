@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -35,8 +35,10 @@ GROUP_PREFIX = "\x00group:"
 _CACHE = 600
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell: plain text (made terminal-safe when drawn) and a tone the theme colours.
+    NamedTuples, not dataclasses: a fleet view builds tens of thousands of these."""
+
     text: str
     tone: str = ""
 
@@ -51,8 +53,7 @@ class Column:
     flex: bool = False  # takes what is left (at least min_width)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     key: str
     group: str
     cells: Mapping[str, Cell]
@@ -158,6 +159,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cursor: str | None = None
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
+        self._sorted: dict[str, list[Row]] | None = None
         self._styles: dict[str, Style] | None = None
         self._columns_cache: tuple[int, list[tuple[Column, int]]] | None = None
 
@@ -209,6 +211,7 @@ class FleetTable(ScrollView, can_focus=True):
                 s.groups[key] = grp
                 s.group_versions[key] = s.group_versions.get(key, 0) + 1
         if regroup:
+            self._sorted = None
             self._rebuild()
         if changed or groups is not None:
             self.refresh()
@@ -258,12 +261,24 @@ class FleetTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ display list
 
+    def _sorted_groups(self) -> dict[str, list[Row]]:
+        """Rows per group in display order; recomputed only when rows, groups or ranks change,
+        so a filter keystroke is a pass over this, not a sort of the whole fleet."""
+        if self._sorted is None:
+            by: dict[str, list[Row]] = {}
+            for row in self._s.rows.values():
+                by.setdefault(row.group, []).append(row)
+            self._sorted = {g: sorted(rs, key=lambda r: (r.rank, r.key)) for g, rs in by.items()}
+        return self._sorted
+
     def _rebuild(self) -> None:
         old_index = self._index.get(self._cursor or "", 0)
         by_group: dict[str, list[Row]] = {}
-        for row in self._s.rows.values():
-            if self._visible is None or row.key in self._visible:
-                by_group.setdefault(row.group, []).append(row)
+        visible = self._visible
+        for g, rs in self._sorted_groups().items():
+            shown = rs if visible is None else [r for r in rs if r.key in visible]
+            if shown:
+                by_group[g] = shown
         groups = set(by_group) if self._visible is not None else set(by_group) | set(self._s.groups)
         order = sorted(groups, key=lambda g: (self._s.groups[g].rank if g in self._s.groups else (), g))
         lines: list[str] = []
@@ -275,8 +290,7 @@ class FleetTable(ScrollView, can_focus=True):
             lines.append(group_key(g))
             if g in self._collapsed:
                 continue
-            members = sorted(by_group.get(g, []), key=lambda r: (r.rank, r.key))
-            lines.extend(r.key for r in members)
+            lines.extend(r.key for r in by_group.get(g, []))
         self._lines = lines
         self._index = {k: i for i, k in enumerate(lines)}
         self.virtual_size = Size(self.size.width, len(lines) + 1)
@@ -345,12 +359,8 @@ class FleetTable(ScrollView, can_focus=True):
         return [k[len(GROUP_PREFIX) :] for k in self._lines if k.startswith(GROUP_PREFIX)]
 
     def _group_rows(self, group: str) -> list[str]:
-        rows = [
-            r
-            for r in self._s.rows.values()
-            if r.group == group and (self._visible is None or r.key in self._visible)
-        ]
-        return [r.key for r in sorted(rows, key=lambda r: (r.rank, r.key))]
+        rows = self._sorted_groups().get(group, [])
+        return [r.key for r in rows if self._visible is None or r.key in self._visible]
 
     def action_cursor(self, delta: int) -> None:
         self._move_index(self.cursor_index + delta)

@@ -15,6 +15,7 @@ import fnmatch
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from console.engine.fleet import AppFacts
 
@@ -82,6 +83,7 @@ class Filter:
         return ok != self.negate_all
 
 
+@lru_cache(maxsize=32768)
 def search_text(f: AppFacts) -> str:
     return " ".join(
         (f.name, f.project, f.cluster, f.namespace, f.message, f.revision[:12], f.overall)

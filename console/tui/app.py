@@ -32,6 +32,7 @@ from console.engine.compare import cluster_time
 from console.engine.refresh import refresh
 from console.engine.workspace import Workspace, current_user, load
 from console.tui import commands
+from console.tui.gcpause import gc_paused
 from console.tui.live import FLUSH_SECONDS, EmbeddedController, FleetFeed
 from console.tui.messages import FeedStatus, FleetChanged, FleetLoaded, Loaded, Notice
 
@@ -243,6 +244,10 @@ class TrueupApp(App[int]):
         return fleet.facts(app, cluster_by_server=self.servers, windows_index=self.windows, now=self._now)
 
     def on_fleet_loaded(self, message: FleetLoaded) -> None:
+        with gc_paused():
+            self._fleet_loaded(message)
+
+    def _fleet_loaded(self, message: FleetLoaded) -> None:
         self.projects = {p["metadata"]["name"]: p for p in message.projects}
         self.windows = fleet.WindowIndex(self.projects)
         self.fleet = {a["metadata"]["name"]: a for a in message.apps}
@@ -250,6 +255,7 @@ class TrueupApp(App[int]):
         self.loaded = True
         self._notify("fleet_loaded", None)
         self._load_subjects()
+        self._warm_search()
         self.refresh_status()
 
     def on_feed_status(self, message: FeedStatus) -> None:
@@ -269,6 +275,10 @@ class TrueupApp(App[int]):
             self.apply_changes(changed)
 
     def apply_changes(self, changed: dict[str, Obj | None]) -> None:
+        with gc_paused():
+            self._apply_changes(changed)
+
+    def _apply_changes(self, changed: dict[str, Obj | None]) -> None:
         for name, obj in changed.items():
             if obj is None:
                 self.fleet.pop(name, None)
@@ -291,6 +301,15 @@ class TrueupApp(App[int]):
     def _sha(app: Obj) -> str:
         sync = (app.get("status") or {}).get("sync") or {}
         return str(sync.get("revision") or "")
+
+    @work(thread=True, group="warm", exclusive=True, exit_on_error=False)
+    def _warm_search(self) -> None:
+        """Fill the filter's search-text cache off the UI thread: the first `/` keystroke on a
+        fleet of thousands must not pay for it."""
+        from console.engine.fleetfilter import search_text
+
+        for f in list(self.facts.values()):
+            search_text(f)
 
     @work(thread=True, group="subjects", exclusive=True, exit_on_error=False)
     def _load_subjects(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def parse_time(value: object) -> datetime | None:
@@ -10,6 +11,12 @@ def parse_time(value: object) -> datetime | None:
         return value.astimezone(UTC)
     if not isinstance(value, str) or not value:
         return None
+    return _parse(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse(value: str) -> datetime | None:
+    """Cached: a fleet shares a few thousand distinct timestamps at most."""
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:

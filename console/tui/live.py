@@ -22,6 +22,7 @@ from console.cluster.api import ClusterError, Gone
 from console.engine import model
 from console.engine.appstore import NAMESPACE, AppStore
 from console.engine.workspace import WorkspaceError, load
+from console.tui.gcpause import gc_paused
 from console.tui.messages import FeedStatus, FleetLoaded
 
 Obj = dict[str, Any]
@@ -85,7 +86,8 @@ class FleetFeed:
         ws = load(self.root)
         control = ws.control()
         store = AppStore(control)
-        listed = control.list(model.API_VERSION, "Application", NAMESPACE)
+        with gc_paused():
+            listed = control.list(model.API_VERSION, "Application", NAMESPACE)
         projects = store.list_projects()
         self._contact()
         self.post(FleetLoaded(sorted(listed.items, key=lambda a: a["metadata"]["name"]), projects))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from console.engine.fleet import AppFacts
 from console.tui.format import age, short
@@ -49,10 +51,18 @@ def row_key(f: AppFacts) -> str:
     return f"{f.project}/{f.name}"
 
 
-def cells(f: AppFacts, now: datetime, *, ascii: bool, subjects: Mapping[str, str]) -> dict[str, Cell]:
-    def status(word: str) -> Cell:
-        return Cell(label(word, ascii=ascii), tone_of(word))
+@lru_cache(maxsize=256)
+def _status_unicode(word: str) -> Cell:
+    return Cell(label(word), tone_of(word))
 
+
+@lru_cache(maxsize=256)
+def _status_ascii(word: str) -> Cell:
+    return Cell(label(word, ascii=True), tone_of(word))
+
+
+def cells(f: AppFacts, now: datetime, *, ascii: bool, subjects: Mapping[str, str]) -> dict[str, Cell]:
+    status = _status_ascii if ascii else _status_unicode
     last = ""
     if f.last_sync:
         phase = f.last_sync_phase or "Succeeded"
@@ -80,18 +90,41 @@ def row(f: AppFacts, now: datetime, *, ascii: bool, subjects: Mapping[str, str])
     return Row(row_key(f), f.project, cells(f, now, ascii=ascii, subjects=subjects), (f.rank, f.name))
 
 
-def groups(facts: Iterable[AppFacts], *, ascii: bool, shown: set[str] | None = None) -> dict[str, Group]:
-    """One header per project: counts by sync and health; projects with problems first."""
-    by: dict[str, list[AppFacts]] = {}
+@dataclass
+class ProjectStats:
+    keys: list[str]
+    syncs: Counter[str]
+    healths: Counter[str]
+    worst: int
+
+
+def stats(facts: Iterable[AppFacts]) -> dict[str, ProjectStats]:
+    """Per-project counts, computed when the fleet changes (not on every filter keystroke)."""
+    out: dict[str, ProjectStats] = {}
     for f in facts:
-        by.setdefault(f.project, []).append(f)
+        st = out.get(f.project)
+        if st is None:
+            st = out[f.project] = ProjectStats([], Counter(), Counter(), f.rank)
+        st.keys.append(row_key(f))
+        st.syncs[f.sync] += 1
+        st.healths[f.health] += 1
+        st.worst = min(st.worst, f.rank)
+    return out
+
+
+def groups(facts: Iterable[AppFacts], *, ascii: bool, shown: set[str] | None = None) -> dict[str, Group]:
+    return titles(stats(facts), ascii=ascii, shown=shown)
+
+
+def titles(by: Mapping[str, ProjectStats], *, ascii: bool, shown: set[str] | None = None) -> dict[str, Group]:
+    """One header per project: counts by sync and health; projects with problems first."""
     out: dict[str, Group] = {}
-    for project, apps in by.items():
-        syncs = Counter(a.sync for a in apps)
-        healths = Counter(a.health for a in apps)
-        title = [Cell(project), Cell(f"  {len(apps)} app{'s' if len(apps) != 1 else ''}", "muted")]
+    for project, st in by.items():
+        syncs, healths = st.syncs, st.healths
+        n_apps = len(st.keys)
+        title = [Cell(project), Cell(f"  {n_apps} app{'s' if n_apps != 1 else ''}", "muted")]
         if shown is not None:
-            n = sum(1 for a in apps if row_key(a) in shown)
+            n = sum(1 for k in st.keys if k in shown)
             title.append(Cell(f" ({n} shown)", "muted"))
         title.append(Cell("  · ", "muted"))
         for word in ("Synced", "OutOfSync", "Unknown"):
@@ -101,6 +134,5 @@ def groups(facts: Iterable[AppFacts], *, ascii: bool, shown: set[str] | None = N
         for word in ("Healthy", "Progressing", "Suspended", "Missing", "Degraded", "Unknown"):
             if healths.get(word):
                 title.append(Cell(f"{symbol_of(word, ascii=ascii)} {healths[word]} {word} ", tone_of(word)))
-        worst = min(a.rank for a in apps)
-        out[project] = Group(project, title, (worst, project))
+        out[project] = Group(project, title, (st.worst, project))
     return out

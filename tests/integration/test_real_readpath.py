@@ -184,7 +184,9 @@ async def test_console_lists_apps_from_a_real_control_cluster(real_ws: tuple[Pat
         assert table.row("default/web").cells["dest"].text.startswith("real")
 
 
-def test_events_and_logs_of_an_app_on_a_real_cluster(control_plane: ControlPlane, real_ws: tuple[Path, str]) -> None:
+def test_events_and_logs_of_an_app_on_a_real_cluster(
+    control_plane: ControlPlane, real_ws: tuple[Path, str]
+) -> None:
     """kube-controller-manager and kube-scheduler wrote the Events; kwok serves the log file."""
     import time
 

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Log, OptionList, Static, TabbedContent, TabPane, Tree
 from textual.widgets.option_list import Option
 
@@ -33,7 +34,7 @@ from widgets.live_tree import LiveTree, TreeItem
 from widgets.safe_text import visible
 from widgets.status import label, tone_of
 from widgets.text import append_safe, safe_text
-from widgets.tones import TONE_CLASSES, tone_styles
+from widgets.tones import tone_styles
 
 Obj = dict[str, Any]
 TABS = ("resources", "diff", "operation", "history", "events", "logs")
@@ -86,7 +87,14 @@ class ApplicationScreen(ConsoleScreen):
         Binding(
             "l", "logs", "Logs", id="app.logs", tooltip="Logs of the selected pod (or the app's first pod)"
         ),
-        Binding("o", "pager", "Pager", id="app.pager", tooltip="Open the diff (or log) in $PAGER / delta"),
+        Binding(
+            "o",
+            "pager",
+            "Pager",
+            show=False,
+            id="app.pager",
+            tooltip="Open the diff (or log) in $PAGER / delta",
+        ),
         Binding(
             "f", "follow", "Follow", show=False, id="app.follow", tooltip="Logs: follow new lines on/off"
         ),
@@ -138,6 +146,7 @@ class ApplicationScreen(ConsoleScreen):
         self.app_name = app_name
         self.tree_nodes: list[observe.TreeNode] = []
         self.diffs: list[diffview.ResourceDiffView] = []
+        self.diff_error = ""
         self.diff_index = 0
         self.events: list[EventRecord] = []
         self.history_subjects: dict[str, str] = {}
@@ -153,6 +162,9 @@ class ApplicationScreen(ConsoleScreen):
         self._last_tree = 0.0
         self.loaded: set[str] = set()
         self.errors: dict[str, str] = {}
+        self._tones: dict[str, Any] | None = None
+        self._built: set[str] = {"resources"}
+        self.first_frame_at: float | None = None
 
     def crumbs(self) -> list[str]:
         tab = self.current_tab() if self.is_mounted else "resources"
@@ -175,34 +187,63 @@ class ApplicationScreen(ConsoleScreen):
             with TabPane("1 Resources", id="resources"):
                 yield ResourceTree(id="tree")
                 yield Static(id="node-detail", classes="detail")
-            with TabPane("2 Diff", id="diff"):
-                yield OptionList(id="diff-resources")
-                with VerticalScroll(id="diff-scroll"):
-                    yield DiffBody(id="diff-body")
-            with TabPane("3 Operation", id="operation"):
-                with VerticalScroll(id="op-scroll"):
-                    yield ToneStatic(id="op-body")
-            with TabPane("4 History", id="history"):
-                with VerticalScroll(id="history-scroll"):
-                    yield ToneStatic(id="history-body")
-            with TabPane("5 Events", id="events-pane"):
-                yield FleetTable(EVENT_COLUMNS, grouped=False, id="events")
-            with TabPane("6 Logs", id="logs"):
-                yield Static(id="log-target")
-                yield Log(id="log", max_lines=5000, highlight=False)
+            # the other panes are built when first shown: the screen's first frame mounts only
+            # what it shows (Textual computes styles for every mounted widget, shown or not)
+            yield TabPane("2 Diff", id="diff")
+            yield TabPane("3 Operation", id="operation")
+            yield TabPane("4 History", id="history")
+            yield TabPane("5 Events", id="events-pane")
+            yield TabPane("6 Logs", id="logs")
         yield from self.bottom()
+
+    def _widgets(self, tab: str) -> list[Widget]:
+        if tab == "diff":
+            return [
+                OptionList(id="diff-resources"),
+                VerticalScroll(DiffBody(id="diff-body"), id="diff-scroll"),
+            ]
+        if tab == "operation":
+            return [VerticalScroll(ToneStatic(id="op-body"), id="op-scroll")]
+        if tab == "history":
+            return [VerticalScroll(ToneStatic(id="history-body"), id="history-scroll")]
+        if tab == "events":
+            return [FleetTable(EVENT_COLUMNS, grouped=False, id="events")]
+        return [Static(id="log-target"), Log(id="log", max_lines=5000, highlight=False)]
+
+    def built(self, tab: str) -> bool:
+        return tab in self._built
+
+    async def ensure_tab(self, tab: str) -> None:
+        """Mount a tab's widgets on first use, then show what was loaded meanwhile."""
+        if tab in self._built:
+            return
+        self._built.add(tab)
+        pane = self.query_one(f"#{'events-pane' if tab == 'events' else tab}", TabPane)
+        await pane.mount(*self._widgets(tab))
+        if tab == "diff":
+            if "diff" in self.loaded or "diff" in self.errors:
+                self._render_diff()
+            else:
+                self.query_one("#diff-body", DiffBody).update(safe_text("comparing with Git…"))
+        elif tab == "operation":
+            self.render_operation()
+        elif tab == "history":
+            self.render_history()
+        elif tab == "events":
+            self._render_events()
+        elif tab == "logs":
+            self.query_one("#log-target", Static).update(
+                safe_text("select a pod in Resources and press l (or ] for the next pod)")
+            )
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.call_after_refresh(self._first_frame)
         self.render_header()
         self.render_operation()
         self.render_history()
         self.query_one("#tree", ResourceTree).show([])
         self.query_one("#node-detail", Static).update(safe_text("loading the resource tree…"))
-        self.query_one("#diff-body", DiffBody).update(safe_text("comparing with Git…"))
-        self.query_one("#log-target", Static).update(
-            safe_text("select a pod in Resources and press l (or ] for the next pod)")
-        )
         self.load_tree()
         self.load_diff()
         self.load_history_subjects()
@@ -210,21 +251,25 @@ class ApplicationScreen(ConsoleScreen):
             self.set_interval(TREE_EVERY, self._tree_tick)
         self.query_one("#tree", ResourceTree).focus()
 
+    def _first_frame(self) -> None:
+        self.first_frame_at = time.perf_counter()  # bench/console.py reads it
+
     def focus_body(self) -> None:
         tab = self.current_tab()
         target = {"resources": "#tree", "diff": "#diff-resources", "events": "#events", "logs": "#log"}.get(
             tab
         )
-        if target:
+        if target and self.built(tab):
             self.query_one(target).focus()
 
     def current_tab(self) -> str:
         active = self.query_one("#tabs", TabbedContent).active
         return "events" if active == "events-pane" else (active or "resources")
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_crumbs()
         tab = self.current_tab()
+        await self.ensure_tab(tab)
         if tab == "events" and "events" not in self.loaded:
             self.load_events()
         if tab == "logs" and self.log_pod is None:
@@ -274,6 +319,15 @@ class ApplicationScreen(ConsoleScreen):
         handler(message.value, message.error)
         self.refresh_status()
 
+    def styles_of_tones(self) -> dict[str, Any]:
+        if self._tones is None:
+            self._tones = tone_styles(self.query_one("#tree", ResourceTree))
+        return self._tones
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._tones = None
+
     # ------------------------------------------------------------------ header
 
     def render_header(self) -> None:
@@ -284,7 +338,7 @@ class ApplicationScreen(ConsoleScreen):
         status = app.get("status") or {}
         dest = spec.get("destination") or {}
         out = Text()
-        styles = tone_styles(self.query_one("#op-body", ToneStatic))
+        styles = self.styles_of_tones()
 
         def put(text: str, tone: str = "") -> None:
             append_safe(out, text, styles.get(tone) or "")
@@ -438,11 +492,16 @@ class ApplicationScreen(ConsoleScreen):
         self.console.load(self, "diff", self._next("diff"), fetch)
 
     def _loaded_diff(self, value: list[diffview.ResourceDiffView] | None, error: str) -> None:
-        body = self.query_one("#diff-body", DiffBody)
-        if error:
-            body.update(safe_text(f"cannot compare with Git: {error}"))
-            return
         self.diffs = value or []
+        self.diff_error = error
+        if self.built("diff"):
+            self._render_diff()
+
+    def _render_diff(self) -> None:
+        body = self.query_one("#diff-body", DiffBody)
+        if self.diff_error:
+            body.update(safe_text(f"cannot compare with Git: {self.diff_error}"))
+            return
         options = self.query_one("#diff-resources", OptionList)
         options.clear_options()
         if not self.diffs:
@@ -460,16 +519,18 @@ class ApplicationScreen(ConsoleScreen):
             self._show_diff(int(event.option.id))
 
     def _show_diff(self, index: int) -> None:
-        if not self.diffs:
+        if not self.diffs or not self.built("diff"):
             return
         self.diff_index = index
-        self.query_one("#diff-body", DiffBody).show(self.diffs[index])
+        self.query_one("#diff-body", DiffBody).show(self.diffs[index], self.styles_of_tones())
 
     # ------------------------------------------------------------------ operation
 
     def render_operation(self) -> None:
+        if not self.built("operation"):
+            return
         body = self.query_one("#op-body", ToneStatic)
-        styles = tone_styles(body)
+        styles = self.styles_of_tones()
         status = self.obj.get("status") or {}
         op = status.get("operationState") or {}
         out = Text()
@@ -575,8 +636,10 @@ class ApplicationScreen(ConsoleScreen):
         self.render_history()
 
     def render_history(self) -> None:
+        if not self.built("history"):
+            return
         body = self.query_one("#history-body", ToneStatic)
-        styles = tone_styles(body)
+        styles = self.styles_of_tones()
         status = self.obj.get("status") or {}
         history = [h for h in status.get("history") or [] if isinstance(h, dict)]
         out = Text()
@@ -624,8 +687,17 @@ class ApplicationScreen(ConsoleScreen):
         if error:
             self.console.set_notice(f"cannot read events: {error}", error=True)
             return
-        events = value or []
-        self.events = events
+        self.events = value or []
+        self._render_events()
+        if not self.events:
+            self.console.set_notice(
+                "no events recorded for this application's objects (events expire after 1 h)"
+            )
+
+    def _render_events(self) -> None:
+        if not self.built("events"):
+            return
+        events = self.events
         c = self.console
         built = []
         for e in events:
@@ -648,14 +720,11 @@ class ApplicationScreen(ConsoleScreen):
                 )
             )
         self.query_one("#events", FleetTable).set_rows(built, {})
-        if not events:
-            self.console.set_notice(
-                "no events recorded for this application's objects (events expire after 1 h)"
-            )
 
     # ------------------------------------------------------------------ logs
 
-    def action_logs(self) -> None:
+    async def action_logs(self) -> None:
+        await self.ensure_tab("logs")
         n = self.selected_node()
         pods = observe.pods([n]) if n is not None else []
         if not pods:
@@ -699,7 +768,7 @@ class ApplicationScreen(ConsoleScreen):
 
     def start_logs(self, pod_name: str, container: str | None = None) -> None:
         pod = self._pod(pod_name)
-        if pod is None:
+        if pod is None or not self.built("logs"):
             return
         self.stop_logs()
         names = observe.containers(pod)
@@ -755,7 +824,7 @@ class ApplicationScreen(ConsoleScreen):
                 pass
 
     def on_log_lines(self, message: LogLines) -> None:
-        if self._gen.get("logs") != message.generation:
+        if self._gen.get("logs") != message.generation or not self.built("logs"):
             return
         log = self.query_one("#log", Log)
         if message.lines:
@@ -809,7 +878,7 @@ class ApplicationScreen(ConsoleScreen):
         self.console.set_notice(f"copied {text}")
 
     def pager_text(self) -> str:
-        if self.current_tab() == "logs":
+        if self.current_tab() == "logs" and self.built("logs"):
             return "\n".join(self.query_one("#log", Log).lines) + "\n"
         out = []
         for d in self.diffs:
@@ -844,9 +913,8 @@ class ApplicationScreen(ConsoleScreen):
 
 
 class ToneStatic(Static):
-    """A Static whose owner renders toned Text (component classes carry the theme's tones)."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES)
+    """A Static whose owner renders toned Text (styles from the screen's tree, which carries the
+    theme's tone component classes: one set per screen, not one per widget)."""
 
 
 class ResourceTree(LiveTree):
@@ -876,8 +944,7 @@ class ResourceTree(LiveTree):
 
 
 class DiffBody(ToneStatic):
-    def show(self, d: diffview.ResourceDiffView) -> None:
-        styles = tone_styles(self)
+    def show(self, d: diffview.ResourceDiffView, styles: dict[str, Any]) -> None:
         out = Text()
 
         def put(text: str, tone: str = "") -> None:

@@ -75,6 +75,9 @@ class ApplicationsScreen(ConsoleScreen):
         self._shown: set[str] | None = None
         self._name_width = 0
         self._rows: dict[str, Row] = {}
+        self._stats: dict[str, rows.ProjectStats] | None = None
+        self._key_of: dict[str, str] = {}
+        self._subjects_stale = False
 
     def compose(self) -> ComposeResult:
         yield from self.top()
@@ -115,7 +118,9 @@ class ApplicationsScreen(ConsoleScreen):
         if width != self._name_width:
             self._name_width = width
             self.table.set_columns(rows.columns(width))
+        self._stats = None
         built = {rows.row_key(f): self._row(f) for f in facts.values()}
+        self._key_of = {f.name: rows.row_key(f) for f in facts.values()}
         self._rows = built
         self._apply_filter(rebuild_groups=False)
         first = self.table.cursor_key is None
@@ -126,38 +131,66 @@ class ApplicationsScreen(ConsoleScreen):
         self._update_detail()
 
     def fleet_changed(self, changed: dict[str, object]) -> None:
+        """Apply one flush: only the changed applications' rows are rebuilt and compared; the
+        table repaints the rows that differ (no clear and refill)."""
         facts = self.console.facts
-        if rows.name_width(facts) != self._name_width:
+        longest = max((len(n) for n in changed if n in facts), default=0)
+        if rows.name_width([" " * longest]) > self._name_width:
             self.fleet_loaded()
             return
-        current = {rows.row_key(f): f for f in facts.values()}
-        removed = [k for k in self._rows if k not in current]
-        updates = []
+        self._stats = None
+        updates, removed = [], []
         for name in changed:
             f = facts.get(name)
-            if f is None:
+            old_key = self._key_of.get(name)
+            new_key = rows.row_key(f) if f is not None else None
+            if old_key is not None and old_key != new_key:
+                removed.append(old_key)
+                self._rows.pop(old_key, None)
+                self._key_of.pop(name, None)
+                if self._shown is not None:
+                    self._shown.discard(old_key)
+            if f is None or new_key is None:
                 continue
+            self._key_of[name] = new_key
             row = self._row(f)
-            if self._rows.get(row.key) != row:
+            if self._rows.get(new_key) != row:
                 updates.append(row)
-                self._rows[row.key] = row
-        for k in removed:
-            self._rows.pop(k, None)
-        if self.filter.active:
-            self._shown = {rows.row_key(f) for f in facts.values() if self.filter.matches(f)}
+                self._rows[new_key] = row
+            if self._shown is not None:
+                if self.filter.matches(f):
+                    self._shown.add(new_key)
+                else:
+                    self._shown.discard(new_key)
         self.table.update_rows(updates, removed=removed, groups=self._groups())
         if self.filter.active:
             self.table.set_filter(self._shown)
         self._update_detail()
 
     def subjects_loaded(self) -> None:
-        self.fleet_changed({n: None for n in self.console.facts})
+        """Commit subjects only show in the COMMIT column of wide terminals: rows are rebuilt
+        when it is on screen (and on the resize that shows it), not for every new subject."""
+        if "subject" in self.table.shown_columns():
+            self.fleet_changed({n: None for n in self.console.facts})
+        else:
+            self._subjects_stale = True
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self.call_after_refresh(self._subjects_if_shown)
+
+    def _subjects_if_shown(self) -> None:
+        if self._subjects_stale and "subject" in self.table.shown_columns():
+            self._subjects_stale = False
+            self.fleet_changed({n: None for n in self.console.facts})
 
     def refresh_ages(self) -> None:
         self.fleet_changed({n: None for n in self.console.facts})
 
     def _groups(self) -> dict[str, Group]:
-        return rows.groups(self.console.facts.values(), ascii=self.console.ascii, shown=self._shown)
+        if self._stats is None:
+            self._stats = rows.stats(self.console.facts.values())
+        return rows.titles(self._stats, ascii=self.console.ascii, shown=self._shown)
 
     # ------------------------------------------------------------------ filter
 
