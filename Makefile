@@ -39,6 +39,7 @@ tools:
 
 bench: $(STAMP)
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
