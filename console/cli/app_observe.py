@@ -30,6 +30,7 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     res.add_argument(
         "-o", "--output", choices=["json", "tree"], default=None, metavar="json|tree", help="output format"
     )
+    res.set_defaults(run=with_workspace(cmd_resources))
     ev = app_sub.add_parser("events", help="Kubernetes Events of the application's objects, oldest first")
     ev.add_argument("app", metavar="APP", help="application name")
     ev.add_argument("-o", "--output", **FORMAT)
@@ -44,6 +45,7 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     logs.add_argument(
         "-p", "--previous", action="store_true", help="the previous (crashed) container instance"
     )
+    logs.set_defaults(run=with_workspace(cmd_logs))
 
 
 def _count(text: str) -> int:

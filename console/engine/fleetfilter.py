@@ -53,8 +53,9 @@ class Term:
     def _test(self, f: AppFacts) -> bool:
         v = self.value.lower()
         if not self.field:
-            hay = search_text(f)
-            return bool(self.regex.search(hay)) if self.regex is not None else v in hay
+            if self.regex is not None:  # anchors (^, $) apply to each field, not to their join
+                return any(self.regex.search(x) for x in search_fields(f))
+            return v in search_text(f)
         actual = str(getattr(f, self.field, "")).lower()
         if self.field == "revision":
             return bool(v) and (actual.startswith(v) or f.synced_revision.lower().startswith(v))
@@ -84,10 +85,13 @@ class Filter:
 
 
 @lru_cache(maxsize=32768)
+def search_fields(f: AppFacts) -> tuple[str, ...]:
+    return (f.name, f.project, f.cluster, f.namespace, f.message, f.revision[:12], f.overall)
+
+
+@lru_cache(maxsize=32768)
 def search_text(f: AppFacts) -> str:
-    return " ".join(
-        (f.name, f.project, f.cluster, f.namespace, f.message, f.revision[:12], f.overall)
-    ).lower()
+    return " ".join(search_fields(f)).lower()
 
 
 def parse(text: str) -> Filter:

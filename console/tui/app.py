@@ -98,7 +98,8 @@ class TrueupApp(App[int]):
         (0 = not live). `clock`: the "now" ages are measured against (default: the control
         cluster's clock, read once a second)."""
         name = theme or ws.console.theme or themes.DEFAULT
-        if name not in themes.BASES:
+        bad_theme = name not in themes.BASES
+        if bad_theme:
             name = themes.DEFAULT
         self.theme_file = themes.path(name)
         previous = os.environ.get("NO_COLOR")
@@ -130,8 +131,12 @@ class TrueupApp(App[int]):
         self.subjects: dict[str, str] = {}
         self.paused = False
         self.loaded = False
-        self.notice = ""
-        self.notice_error = False
+        self.notice = (
+            f"unknown theme {ws.console.theme!r} in trueup.yaml console.theme (themes: {', '.join(themes.names())})"
+            if bad_theme
+            else ""
+        )
+        self.notice_error = bad_theme
         self.feed_error = ""
         self.retry_in = 0.0
         self.user = current_user()

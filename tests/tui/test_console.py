@@ -204,9 +204,10 @@ async def test_help_is_generated_from_the_focused_screens_bindings(frozen_demo: 
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        rows = {desc: keys for keys, desc, _tip, _on in app.screen.rows}
+        rows = {desc: keys for keys, desc, _tip, _on, _id in app.screen.rows}
         assert rows["Filter"] == "f"  # remapped from the workspace, and the help says so
         assert "Next" in rows and "Fold" in rows and "Quit" in rows
+        assert ("f", "apps.filter") in {(k, i) for k, _d, _t, _e, i in app.screen.rows}
         assert "Keys: trueup › Applications" in screen_text(app)
         assert ":changes [APP]" in app.screen._commands().plain
         await pilot.press("escape")
@@ -217,7 +218,7 @@ async def test_help_is_generated_from_the_focused_screens_bindings(frozen_demo: 
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        descs = [d for _k, d, _t, _e in app.screen.rows]
+        descs = [d for _k, d, _t, _e, _i in app.screen.rows]
         assert "Diff" in descs and "Logs" in descs and "Filter" not in descs  # the app screen's keys
 
 

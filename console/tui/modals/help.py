@@ -16,20 +16,27 @@ from console.tui import commands
 from widgets.safe_text import visible
 
 
-def binding_rows(app: App[Any], screen: Screen[Any]) -> list[tuple[str, str, str, bool]]:
-    """(keys, description, tooltip, enabled) per binding id active on `screen`, in order."""
+def binding_rows(app: App[Any], screen: Screen[Any]) -> list[tuple[str, str, str, bool, str]]:
+    """(keys, description, tooltip, enabled, binding id) per binding active on `screen`, in order
+    (the id is what `console: {keymap: {ID: KEYS}}` in trueup.yaml remaps)."""
     by_id: dict[str, list[Any]] = {}
     order: list[str] = []
     for key, active in screen.active_bindings.items():
         b = active.binding
         ident = b.id or f"{b.action}"
         if ident not in by_id:
-            by_id[ident] = [[], b.description or b.action, active.tooltip or b.tooltip, active.enabled]
+            by_id[ident] = [
+                [],
+                b.description or b.action,
+                active.tooltip or b.tooltip,
+                active.enabled,
+                b.id or "",
+            ]
             order.append(ident)
         shown = app.get_key_display(Binding(key, b.action))
         if shown not in by_id[ident][0]:
             by_id[ident][0].append(shown)
-    return [(" ".join(by_id[i][0]), by_id[i][1], by_id[i][2], by_id[i][3]) for i in order]
+    return [(" ".join(by_id[i][0]), by_id[i][1], by_id[i][2], by_id[i][3], by_id[i][4]) for i in order]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="Close the help"),
     ]
 
-    def __init__(self, title: str, rows: list[tuple[str, str, str, bool]]) -> None:
+    def __init__(self, title: str, rows: list[tuple[str, str, str, bool, str]]) -> None:
         super().__init__()
         self.title_text = title
         self.rows = rows
@@ -57,11 +64,13 @@ class HelpScreen(ModalScreen[None]):
     def _keys(self) -> Text:
         out = Text()
         width = max((len(k) for k, *_ in self.rows), default=4)
-        for keys, desc, tip, enabled in self.rows:
+        for keys, desc, tip, enabled, ident in self.rows:
             out.append(f"{keys:<{width}}  ", style="bold")
             out.append(visible(desc), style="" if enabled else "dim")
             if tip:
                 out.append(f" — {visible(tip)}", style="dim")
+            if ident:
+                out.append(f"  [{ident}]", style="dim")
             out.append("\n")
         return out
 
