@@ -111,7 +111,13 @@ class FleetTable(ScrollView, can_focus=True):
         Binding(
             "right,l", "fold(False)", "Expand", show=False, id="table.expand", tooltip="Expand this group"
         ),
-        Binding("enter", "select", "Open", id="table.open", tooltip="Open the application under the cursor"),
+        Binding(
+            "enter",
+            "select",
+            "Open",
+            id="table.open",
+            tooltip="Open the line under the cursor (a header folds)",
+        ),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES) | {
         "fleet-table--header",

@@ -36,6 +36,7 @@ def binding_rows(app: App[Any], screen: Screen[Any]) -> list[tuple[str, str, str
         shown = app.get_key_display(Binding(key, b.action))
         if shown not in by_id[ident][0]:
             by_id[ident][0].append(shown)
+    order.sort(key=lambda i: not by_id[i][4])  # trueup's bindings (they have ids) first, then Textual's
     return [(" ".join(by_id[i][0]), by_id[i][1], by_id[i][2], by_id[i][3], by_id[i][4]) for i in order]
 
 

@@ -32,7 +32,7 @@ from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
 from widgets.live_tree import LiveTree, TreeItem
 from widgets.safe_text import visible
-from widgets.status import label, tone_of
+from widgets.status import label, symbol_of, tone_of
 from widgets.text import append_safe, safe_text
 from widgets.tones import tone_styles
 
@@ -40,14 +40,14 @@ Obj = dict[str, Any]
 TABS = ("resources", "diff", "operation", "history", "events", "logs")
 TAILS = (200, 1000, None)
 TREE_EVERY = 3.0  # seconds between live tree reloads while the screen is open
-EVENT_COLUMNS = [
+EVENT_COLUMNS = [  # at 80 columns: LAST, REASON (with the type's symbol), OBJECT, MESSAGE
     Column("last", "LAST", 6, 90),
-    Column("type", "TYPE", 10, 80),
-    Column("reason", "REASON", 17, 85),
-    Column("object", "OBJECT", 34, 70),
+    Column("type", "TYPE", 10, 30),
+    Column("reason", "REASON", 19, 85),
+    Column("object", "OBJECT", 32, 80),
     Column("count", "COUNT", 5, 50),
     Column("from", "FROM", 18, 40),
-    Column("message", "MESSAGE", 0, 95, min_width=24, flex=True),
+    Column("message", "MESSAGE", 0, 95, min_width=18, flex=True),
 ]
 
 
@@ -710,7 +710,9 @@ class ApplicationScreen(ConsoleScreen):
                     {
                         "last": Cell(age(e.last, c.now())),
                         "type": Cell(label(e.type, ascii=c.ascii), tone_of(e.type)),
-                        "reason": Cell(e.reason, "bad" if e.warning else ""),
+                        "reason": Cell(
+                            f"{symbol_of(e.type, ascii=c.ascii)} {e.reason}", "bad" if e.warning else ""
+                        ),
                         "object": Cell(f"{inv.kind}/{inv.name}"),
                         "count": Cell(str(e.count)),
                         "from": Cell(e.component, "muted"),

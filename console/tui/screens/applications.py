@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 from console.engine import fleetfilter
 from console.engine.fleet import AppFacts
 from console.tui import rows
-from console.tui.format import ago, plural, short
+from console.tui.format import age, plural, short
 from console.tui.screens.base import ConsoleScreen
 from widgets.fleet_table import FleetTable, Group, Row, group_key
 from widgets.safe_text import visible
@@ -315,10 +315,11 @@ class ApplicationsScreen(ConsoleScreen):
             return
         parts = [f.name, label(f.overall, ascii=c.ascii)]
         if f.health_since and f.health != "Healthy":
-            parts.append(f"{f.health} since {ago(f.health_since, c.now())}")
-        parts.append(f"sync {f.sync}" + (f" to {short(f.revision)}" if f.revision else ""))
-        if f.synced_revision and f.revision and f.synced_revision != f.revision:
-            parts.append(f"running {short(f.synced_revision)}")
+            parts.append(f"{f.health} for {age(f.health_since, c.now())}")
+        if f.sync != "Synced":
+            parts.append(f"{f.sync}" + (f" to {short(f.revision)}" if f.revision else ""))
+            if f.synced_revision and f.revision and f.synced_revision != f.revision:
+                parts.append(f"running {short(f.synced_revision)}")
         if f.operation:
             parts.append(f"operation {f.operation}")
         if f.window:
