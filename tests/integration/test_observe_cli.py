@@ -97,7 +97,9 @@ def test_logs(demo_workspace: Path) -> None:
 )
 def test_bad_input_is_one_sentence(demo_workspace: Path, args: list[str], code: int, message: str) -> None:
     rc, _out, err = cli(demo_workspace, *args)
-    assert rc == code and message in err.strip().splitlines()[-1], err  # one sentence (after usage, for parse errors)
+    assert rc == code and message in err.strip().splitlines()[-1], (
+        err
+    )  # one sentence (after usage, for parse errors)
     assert "Traceback" not in err
 
 
