@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "install", help="install the trueup.dev CRDs and the `trueup` namespace in the control cluster"
     )
+    _register_onboarding(sub)
 
     ref = sub.add_parser("refresh", help="compare applications with Git and the clusters; write their status")
     ref.add_argument("apps", nargs="*", metavar="APP", help="applications to refresh (default: all)")
@@ -205,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     man.add_argument("-o", "--output", **_fmt(["yaml", "json"], "yaml"))
     _add_operation_parsers(app_sub)
+    from console.cli import app_edit
+
+    app_edit.register(app_sub)
 
     proj = sub.add_parser("project", help="inspect projects")
     proj_sub = proj.add_subparsers(dest="project_command", metavar="SUBCOMMAND", required=True)
@@ -229,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
         if leaf not in (p, demo):  # demo takes its directory as an argument
             _workspace_flag(leaf)
     return p
+
+
+def _register_onboarding(sub: argparse._SubParsersAction[Any]) -> None:
+    """init, cluster, repo/repocreds, apply, import (issue 13): one module per noun, handler per leaf."""
+    from console.cli import apply, cluster, importer, repo
+
+    for module in (cluster, repo, apply, importer):
+        module.register(sub)
 
 
 def _timeout(p: argparse.ArgumentParser, what: str) -> None:
@@ -344,8 +356,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from console.engine.credentials import CredentialStoreUnavailable
+    from console.engine.manage import ObjectRefused
+    from console.engine.sources import RepoError
+
     try:
-        return commands.dispatch(args)
+        handler = getattr(args, "handler", None)
+        return handler(args) if handler is not None else commands.dispatch(args)
+    except ObjectRefused as exc:
+        return _fail(str(exc), exc.code)
+    except CredentialStoreUnavailable as exc:
+        return _fail(f"credentials: {exc}", EXIT_BAD_INPUT)
+    except RepoError as exc:
+        return _fail(str(exc), EXIT_UNREACHABLE if exc.transient else EXIT_BAD_INPUT)
     except CliError as exc:
         return _fail(str(exc), exc.code)
     except commands.CommandError as exc:

@@ -20,7 +20,10 @@ from console.engine.governance import projects
 from console.engine.health import HealthChecker, HealthStatus, ResourceHealthInput, aggregate_app_health
 from console.engine.live import LiveState
 from console.engine.normalize import IgnoreRule, IgnoreRuleError
+from console.engine.repos import git_cache, helm_repos
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
+from console.engine.sources.helmrepo import HelmRepos
+from console.engine.sources.helmrepo import pull as helm_pull
 from console.engine.workspace import Workspace, WorkspaceError
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
@@ -156,6 +159,7 @@ class CompareContext:
     live_errors: dict[str, str] = field(default_factory=dict)
     _parsed_projects: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    helm: HelmRepos | None = None  # Helm repositories (chart sources, dependency builds)
 
     def now_rfc3339(self) -> str:
         return self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -183,11 +187,12 @@ class CompareContext:
                 rules.append(IgnoreRule.from_spec({"group": group, "kind": kind, **ign}))
         return cls(
             ws=ws,
-            git=GitCache(cache / "git", allow_file_urls=ws.settings.allow_file_urls),
+            git=git_cache(ws),
             manifests=ManifestCache(cache / "manifests"),
             health=HealthChecker(lua),
             system_rules=rules,
             projects=projects_by_name,
+            helm=helm_repos(ws),
         )
 
     def project(self, name: str, obj: Obj) -> Any:
@@ -325,11 +330,23 @@ def _desired(
             continue  # a values-only `ref` source produces no manifests
         rev = revision_override if (revision_override and i == 0) else (src.get("targetRevision") or "HEAD")
         try:
-            sha = ctx.git.resolve(src["repoURL"], rev)
-            cmp.revisions.append(sha)
-            tree = ctx.git.tree(src["repoURL"], sha)
+            if src.get("chart"):  # Argo: a chart source's repoURL is a Helm repository
+                if ctx.helm is None:
+                    raise RepoError("Helm repositories are not configured", url=src["repoURL"])
+                sha, tree = helm_pull(ctx.helm, src["repoURL"], src["chart"], src.get("targetRevision") or "")
+                cmp.revisions.append(sha)
+            else:
+                sha = ctx.git.resolve(src["repoURL"], rev)
+                cmp.revisions.append(sha)
+                tree = ctx.git.tree(src["repoURL"], sha)
             result = render(
-                tree, src, app_name=cmp.name, namespace=dest_ns, cache=ctx.manifests, revision=sha
+                tree,
+                src,
+                app_name=cmp.name,
+                namespace=dest_ns,
+                cache=ctx.manifests,
+                revision=sha,
+                helm_repos=ctx.helm,
             )
         except RepoError as exc:
             failed = True
