@@ -74,7 +74,9 @@ def _git_handler(root: Path, user: str, password: str, log: list[str]) -> type[B
             }
             if self.headers.get("Content-Encoding") == "gzip":
                 env["HTTP_CONTENT_ENCODING"] = "gzip"
-            out = subprocess.run([GIT_HTTP_BACKEND], input=body, env=env, capture_output=True, check=False).stdout
+            out = subprocess.run(
+                [GIT_HTTP_BACKEND], input=body, env=env, capture_output=True, check=False
+            ).stdout
             head, _, payload = out.partition(b"\r\n\r\n")
             if not _:
                 head, _, payload = out.partition(b"\n\n")

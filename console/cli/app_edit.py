@@ -11,7 +11,13 @@ from typing import Any
 from console.engine import manage
 from console.engine.workspace import open_workspace
 
-SYNC_POLICIES = {"automated": "automated", "auto": "automated", "automatic": "automated", "none": "none", "manual": "none"}
+SYNC_POLICIES = {
+    "automated": "automated",
+    "auto": "automated",
+    "automatic": "automated",
+    "none": "none",
+    "manual": "none",
+}
 
 
 def _sync_policy(text: str) -> str:
@@ -31,31 +37,64 @@ def _bool(text: str) -> bool:
 
 
 def _field_flags(p: argparse.ArgumentParser, *, create: bool) -> None:
-    p.add_argument("--repo", required=create, metavar="URL", help="repository URL (Git, or a Helm repository with --helm-chart)")
+    p.add_argument(
+        "--repo",
+        required=create,
+        metavar="URL",
+        help="repository URL (Git, or a Helm repository with --helm-chart)",
+    )
     p.add_argument("--path", metavar="P", help="path in the repository (Git sources)")
-    p.add_argument("--revision", metavar="R", help="target revision: branch, tag, commit (Git) or chart version (Helm)")
+    p.add_argument(
+        "--revision", metavar="R", help="target revision: branch, tag, commit (Git) or chart version (Helm)"
+    )
     p.add_argument("--helm-chart", metavar="CHART", help="chart name in the Helm repository --repo")
     p.add_argument("--values", action="append", metavar="FILE", help="Helm value file (repeatable)")
     p.add_argument("--release-name", metavar="NAME", help="Helm release name")
-    p.add_argument("--directory-recurse", action="store_true", default=None, help="Directory sources: read sub-directories")
+    p.add_argument(
+        "--directory-recurse",
+        action="store_true",
+        default=None,
+        help="Directory sources: read sub-directories",
+    )
     dest = p.add_mutually_exclusive_group(required=False)
     dest.add_argument("--dest-server", metavar="S", help="destination cluster server URL")
     dest.add_argument("--dest-name", metavar="N", help="destination cluster name (see `trueup cluster list`)")
     p.add_argument("--dest-namespace", metavar="NS", help="destination namespace")
     p.add_argument("--project", metavar="P", help="project (default: default)")
-    p.add_argument("--sync-policy", type=_sync_policy, metavar="automated|none", help="automated sync, or none (manual)")
     p.add_argument(
-        "--auto-prune", nargs="?", const=True, type=_bool, metavar="BOOL", help="automated sync deletes what left Git"
+        "--sync-policy", type=_sync_policy, metavar="automated|none", help="automated sync, or none (manual)"
     )
-    p.add_argument("--self-heal", nargs="?", const=True, type=_bool, metavar="BOOL", help="automated sync reverts live changes")
-    p.add_argument("--sync-option", action="append", metavar="O", help="sync option, e.g. CreateNamespace=true (repeatable)")
+    p.add_argument(
+        "--auto-prune",
+        nargs="?",
+        const=True,
+        type=_bool,
+        metavar="BOOL",
+        help="automated sync deletes what left Git",
+    )
+    p.add_argument(
+        "--self-heal",
+        nargs="?",
+        const=True,
+        type=_bool,
+        metavar="BOOL",
+        help="automated sync reverts live changes",
+    )
+    p.add_argument(
+        "--sync-option",
+        action="append",
+        metavar="O",
+        help="sync option, e.g. CreateNamespace=true (repeatable)",
+    )
 
 
 def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     create = app_sub.add_parser("create", help="create an application (validated before anything is written)")
     create.add_argument("app", metavar="NAME", help="application name")
     _field_flags(create, create=True)
-    create.add_argument("--upsert", action="store_true", help="update the application if it exists with a different spec")
+    create.add_argument(
+        "--upsert", action="store_true", help="update the application if it exists with a different spec"
+    )
     create.set_defaults(handler=cmd_app_create)
     st = app_sub.add_parser("set", help="change fields of an application (app create's flags)")
     st.add_argument("app", metavar="APP", help="application name")
@@ -63,10 +102,14 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     st.set_defaults(handler=cmd_app_set)
     un = app_sub.add_parser("unset", help="remove fields of an application")
     un.add_argument("app", metavar="APP", help="application name")
-    un.add_argument("--sync-option", action="append", metavar="O", help="remove this sync option (repeatable)")
+    un.add_argument(
+        "--sync-option", action="append", metavar="O", help="remove this sync option (repeatable)"
+    )
     un.add_argument("--auto-prune", action="store_true", help="remove automated prune")
     un.add_argument("--self-heal", action="store_true", help="remove automated self-heal")
-    un.add_argument("--values", action="append", metavar="FILE", help="remove this Helm value file (repeatable)")
+    un.add_argument(
+        "--values", action="append", metavar="FILE", help="remove this Helm value file (repeatable)"
+    )
     un.add_argument("--revision", action="store_true", help="remove targetRevision (track HEAD)")
     un.set_defaults(handler=cmd_app_unset)
 
@@ -101,7 +144,9 @@ def cmd_app_create(args: argparse.Namespace) -> int:
     ws = open_workspace(getattr(args, "workspace", None))
     fields = _fields(args)
     if not (args.dest_server or args.dest_name):
-        raise manage.ObjectRefused(f"application {args.app!r}: spec.destination: give --dest-server S or --dest-name N")
+        raise manage.ObjectRefused(
+            f"application {args.app!r}: spec.destination: give --dest-server S or --dest-name N"
+        )
     project = args.project or "default"
     outcome = manage.attempt(
         ws, "create", "applications", f"{project}/{args.app}",

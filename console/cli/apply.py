@@ -29,7 +29,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Apply manifests as kubectl does: one line per object, created/configured/unchanged. "
         "An invalid object fails alone (exit 2 at the end).",
     )
-    p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-", help="file, directory or - for stdin (repeatable)")
+    p.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        required=True,
+        metavar="FILE|DIR|-",
+        help="file, directory or - for stdin (repeatable)",
+    )
     p.add_argument("-R", "--recursive", action="store_true", help="read directories recursively")
     p.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
     p.set_defaults(handler=cmd_apply)
@@ -67,7 +74,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 if doc is None:
                     continue
                 if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-                    docs.extend((f"{shown} document {i} item {j}", item) for j, item in enumerate(doc["items"], 1))
+                    docs.extend(
+                        (f"{shown} document {i} item {j}", item) for j, item in enumerate(doc["items"], 1)
+                    )
                 else:
                     docs.append((f"{shown} document {i}", doc))
     projects: dict[str, Any] = {}
@@ -76,7 +85,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
         try:
             desired = manage.validate(ws, store, obj, known_projects=projects)
             kind, name = desired["kind"], desired["metadata"]["name"]
-            resource = {"Application": "applications", "AppProject": "projects", "ApplicationSet": "applicationsets"}[kind]
+            resource = {
+                "Application": "applications",
+                "AppProject": "projects",
+                "ApplicationSet": "applicationsets",
+            }[kind]
             outcome = manage.attempt(ws, "update", resource, name, lambda d=desired: manage.write(store, d))
         except manage.ObjectRefused as exc:
             error(f"{where}: {exc}")
@@ -85,7 +98,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
             continue
         if outcome.kind == model.KIND_APPPROJECT:
             projects[outcome.name] = desired
-        results.append({"source": where, "kind": outcome.kind, "name": outcome.name, "result": outcome.result})
+        results.append(
+            {"source": where, "kind": outcome.kind, "name": outcome.name, "result": outcome.result}
+        )
         if args.output != "json":
             print(outcome.line())
     if args.output == "json":

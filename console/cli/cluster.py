@@ -26,8 +26,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "`trueup install` applies the CRDs there.",
     )
     init.add_argument("dir", metavar="DIR", help="workspace directory to create")
-    init.add_argument("--control-context", default="", metavar="CTX", help="kubeconfig context of a real control cluster")
-    init.add_argument("--kubeconfig", default="", metavar="F", help="kubeconfig file for --control-context (default $KUBECONFIG)")
+    init.add_argument(
+        "--control-context", default="", metavar="CTX", help="kubeconfig context of a real control cluster"
+    )
+    init.add_argument(
+        "--kubeconfig",
+        default="",
+        metavar="F",
+        help="kubeconfig file for --control-context (default $KUBECONFIG)",
+    )
     init.set_defaults(handler=cmd_init, needs_workspace=False)
 
     cl = sub.add_parser("cluster", help="workload clusters of the workspace")
@@ -35,10 +42,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add = cl_sub.add_parser("add", help="register a cluster (--sim, or --kubeconfig F --context C)")
     add.add_argument("name", metavar="NAME", help="cluster name (Applications use it as destination.name)")
     kind = add.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--sim", action="store_true", help="a simulated cluster (SQLite under .trueup/clusters/)")
+    kind.add_argument(
+        "--sim", action="store_true", help="a simulated cluster (SQLite under .trueup/clusters/)"
+    )
     kind.add_argument("--kubeconfig", metavar="F", help="kubeconfig file of a real cluster")
-    add.add_argument("--context", default="", metavar="C", help="context in the kubeconfig (default: its current context)")
-    add.add_argument("--server", default="", metavar="URL", help="server URL (default: from the kubeconfig; sim: https://NAME.k8s.sim.invalid)")
+    add.add_argument(
+        "--context", default="", metavar="C", help="context in the kubeconfig (default: its current context)"
+    )
+    add.add_argument(
+        "--server",
+        default="",
+        metavar="URL",
+        help="server URL (default: from the kubeconfig; sim: https://NAME.k8s.sim.invalid)",
+    )
     add.add_argument("--upsert", action="store_true", help="replace an existing cluster of that name")
     add.set_defaults(handler=cmd_cluster_add)
     ls = cl_sub.add_parser("list", help="clusters with reachability and server version")
@@ -58,7 +74,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.kubeconfig and not args.control_context:
         raise CommandError("--kubeconfig goes with --control-context CTX (the real control cluster)")
     try:
-        ws = workspace_edit.init_workspace(target, control_context=args.control_context, kubeconfig=args.kubeconfig)
+        ws = workspace_edit.init_workspace(
+            target, control_context=args.control_context, kubeconfig=args.kubeconfig
+        )
     except OSError as exc:
         raise CommandError(f"cannot create the workspace in {target}: {exc.strerror or exc}") from None
     cfg = ws.clusters[ws.control_cluster]
@@ -66,8 +84,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     if cfg.type == "sim":
         print(f"control cluster {cfg.name}: sim ({cfg.server}); trueup.dev CRDs installed")
     else:
-        print(f"control cluster {cfg.name}: {cfg.server} (context {cfg.context}); next: cd {target} && trueup install")
-    print("next: trueup repo add URL, then trueup app create NAME --repo URL --path P --dest-name in-cluster --dest-namespace NS")
+        print(
+            f"control cluster {cfg.name}: {cfg.server} (context {cfg.context}); next: cd {target} && trueup install"
+        )
+    print(
+        "next: trueup repo add URL, then trueup app create NAME --repo URL --path P --dest-name in-cluster --dest-namespace NS"
+    )
     return 0
 
 
@@ -91,7 +113,9 @@ def cmd_cluster_add(args: argparse.Namespace) -> int:
         if not Path(kubeconfig).is_file():
             raise CommandError(f"kubeconfig {args.kubeconfig} does not exist")
         try:
-            KubeCluster(args.name, kubeconfig=kubeconfig, context=args.context or None, server=args.server or None).server_version()
+            KubeCluster(
+                args.name, kubeconfig=kubeconfig, context=args.context or None, server=args.server or None
+            ).server_version()
         except ClusterError as exc:
             raise CommandError(
                 f"cluster {args.name} ({args.context or 'current context'}) is unreachable: {one_line(exc.message, 300)}; "

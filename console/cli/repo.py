@@ -22,9 +22,15 @@ EXIT_DENIED, EXIT_UNREACHABLE = 3, 5
 
 
 def _cred_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--username", default="", metavar="U", help="HTTPS user name (the password comes from stdin)")
-    p.add_argument("--password-stdin", action="store_true", help="read the HTTPS password or token from stdin")
-    p.add_argument("--ssh-private-key-path", default="", metavar="F", help="SSH private key file (stored in the keyring)")
+    p.add_argument(
+        "--username", default="", metavar="U", help="HTTPS user name (the password comes from stdin)"
+    )
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the HTTPS password or token from stdin"
+    )
+    p.add_argument(
+        "--ssh-private-key-path", default="", metavar="F", help="SSH private key file (stored in the keyring)"
+    )
     p.add_argument("--type", choices=["git", "helm"], default="git", help="repository type (default git)")
 
 
@@ -32,11 +38,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     repo = sub.add_parser("repo", help="repositories and their credentials (kept in the OS keyring)")
     rs = repo.add_subparsers(dest="repo_command", metavar="SUBCOMMAND", required=True)
     add = rs.add_parser("add", help="register a repository (checks the connection first)")
-    add.add_argument("url", metavar="URL", help="repository URL (https://, ssh://, user@host:path; helm: http(s)://)")
+    add.add_argument(
+        "url", metavar="URL", help="repository URL (https://, ssh://, user@host:path; helm: http(s)://)"
+    )
     _cred_flags(add)
     add.add_argument("--name", default="", help="a name for the repository")
-    add.add_argument("--insecure-ignore-host-key", action="store_true", help="SSH: do not check the server's host key")
-    add.add_argument("--creds-template", action="store_true", help="register URL as a credential template (prefix), as `repocreds add`")
+    add.add_argument(
+        "--insecure-ignore-host-key", action="store_true", help="SSH: do not check the server's host key"
+    )
+    add.add_argument(
+        "--creds-template",
+        action="store_true",
+        help="register URL as a credential template (prefix), as `repocreds add`",
+    )
     add.add_argument("--upsert", action="store_true", help="replace an existing registration")
     add.set_defaults(handler=cmd_repo_add)
     ls = rs.add_parser("list", help="repositories with their connection state")
@@ -46,7 +60,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     rm.add_argument("url", metavar="URL", help="repository URL")
     rm.set_defaults(handler=cmd_repo_rm)
 
-    rc = sub.add_parser("repocreds", help="credential templates: credentials for every repository URL with a prefix")
+    rc = sub.add_parser(
+        "repocreds", help="credential templates: credentials for every repository URL with a prefix"
+    )
     rcs = rc.add_subparsers(dest="repocreds_command", metavar="SUBCOMMAND", required=True)
     radd = rcs.add_parser("add", help="register a credential template for a URL prefix")
     radd.add_argument("url", metavar="PREFIX", help="URL prefix, e.g. https://git.example.com/team/")
@@ -68,13 +84,17 @@ def _ws(args: argparse.Namespace) -> Workspace:
 def _credential(args: argparse.Namespace) -> tuple[str, credentials.Credential | None]:
     """(kind, credential) from the flags; the secret never touches argv."""
     if args.ssh_private_key_path and (args.username or args.password_stdin):
-        raise CommandError("give either --username/--password-stdin (HTTPS) or --ssh-private-key-path (SSH), not both")
+        raise CommandError(
+            "give either --username/--password-stdin (HTTPS) or --ssh-private-key-path (SSH), not both"
+        )
     if args.ssh_private_key_path:
         path = Path(args.ssh_private_key_path).expanduser()
         try:
             key = path.read_text()
         except OSError as exc:
-            raise CommandError(f"cannot read SSH private key {args.ssh_private_key_path}: {exc.strerror or exc}") from None
+            raise CommandError(
+                f"cannot read SSH private key {args.ssh_private_key_path}: {exc.strerror or exc}"
+            ) from None
         if "PRIVATE KEY" not in key:
             raise CommandError(f"{args.ssh_private_key_path} is not a PEM/OpenSSH private key")
         return "ssh", credentials.Credential(ssh_private_key=key)
@@ -86,7 +106,9 @@ def _credential(args: argparse.Namespace) -> tuple[str, credentials.Credential |
             raise CommandError("--password-stdin: nothing was read from stdin")
         return "https", credentials.Credential(username=args.username, password=password)
     if args.username:
-        raise CommandError("--username needs --password-stdin (the password is read from stdin, never from argv)")
+        raise CommandError(
+            "--username needs --password-stdin (the password is read from stdin, never from argv)"
+        )
     return "none", None
 
 
@@ -117,7 +139,9 @@ def cmd_repo_add(args: argparse.Namespace) -> int:
     if existing is not None and not args.upsert:
         raise CommandError(f"repository {url} is already registered; pass --upsert to replace it")
     key = credentials.repo_key(url)
-    previous = credentials.load(key) if (cred is not None or (existing and existing.credentials != "none")) else None
+    previous = (
+        credentials.load(key) if (cred is not None or (existing and existing.credentials != "none")) else None
+    )
     if cred is not None:
         credentials.store(key, cred)  # fails closed (no keyring): nothing was written yet
     entry: dict[str, Any] = {"url": url, "type": args.type, "credentials": kind}
@@ -136,7 +160,11 @@ def cmd_repo_add(args: argparse.Namespace) -> int:
                 credentials.store(key, previous)
             else:
                 credentials.delete(key)
-        code = EXIT_DENIED if "refused access" in message or "HTTP 401" in message or "HTTP 403" in message else EXIT_UNREACHABLE
+        code = (
+            EXIT_DENIED
+            if "refused access" in message or "HTTP 401" in message or "HTTP 403" in message
+            else EXIT_UNREACHABLE
+        )
         raise CommandError(f"repository {url} was not added: {message}", code)
     print(f"Repository '{url}' added" + (f" (credentials: {kind}, in the OS keyring)" if cred else ""))
     return 0
@@ -178,7 +206,14 @@ def cmd_repo_list(args: argparse.Namespace) -> int:
     table(
         ["TYPE", "NAME", "REPO", "CREDS", "STATUS", "MESSAGE"],
         [
-            [r["type"], r["name"] or "-", r["repo"], r["credentials"], r["connectionState"]["status"], r["connectionState"]["message"]]
+            [
+                r["type"],
+                r["name"] or "-",
+                r["repo"],
+                r["credentials"],
+                r["connectionState"]["status"],
+                r["connectionState"]["message"],
+            ]
             for r in rows
         ],
     )
@@ -205,7 +240,9 @@ def cmd_repocreds_add(args: argparse.Namespace) -> int:
     prefix = args.url
     kind, cred = _credential(args)
     if cred is None:
-        raise CommandError("a credential template needs credentials: --username U --password-stdin or --ssh-private-key-path F")
+        raise CommandError(
+            "a credential template needs credentials: --username U --password-stdin or --ssh-private-key-path F"
+        )
     if any(t.url == prefix for t in ws.repositories.templates) and not getattr(args, "upsert", False):
         raise CommandError(f"credential template {prefix} already exists; pass --upsert to replace it")
     credentials.store(credentials.template_key(prefix), cred)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -91,7 +92,7 @@ class ResourceState:
             "status": self.status,
         }
         if self.health is not None:
-            out["health"] = {"status": self.health.status}
+            out["health"] = {"status": self.health.status} if self.health.status else {}
             if self.health.message:
                 out["health"]["message"] = self.health.message
         if self.hook:
@@ -168,6 +169,7 @@ class CompareContext:
     def create(cls, ws: Workspace, projects_by_name: dict[str, Obj]) -> CompareContext:
         cache = ws.cache_dir
         lua: dict[str, str] = {}
+        open_libs: list[str] = []
         rules: list[IgnoreRule] = []
         for gk, cust in ws.settings.resource_customizations.items():
             if not isinstance(cust, dict):
@@ -178,6 +180,8 @@ class CompareContext:
             script = cust.get("health.lua")
             if isinstance(script, str):
                 lua[f"{group}/{kind}"] = script
+            if cust.get("health.lua.useOpenLibs") in (True, "true"):
+                open_libs.append(f"{group}/{kind}")
             ign = cust.get("ignoreDifferences")
             if isinstance(ign, str):
                 from console.engine import yamlsafe
@@ -189,7 +193,7 @@ class CompareContext:
             ws=ws,
             git=git_cache(ws),
             manifests=ManifestCache(cache / "manifests"),
-            health=HealthChecker(lua),
+            health=HealthChecker(lua, open_libs=open_libs, dir_checks=_dir_checks(ws)),
             system_rules=rules,
             projects=projects_by_name,
             helm=helm_repos(ws),
@@ -218,6 +222,19 @@ class CompareContext:
             return None
         self.live[cluster_name] = state
         return state
+
+
+def _dir_checks(ws: Workspace) -> dict[str, str]:
+    """Health scripts of settings.resourceCustomizationsDir (relative to the workspace)."""
+    from console.engine import lua_customizations
+
+    if not ws.settings.resource_customizations_dir:
+        return {}
+    path = ws.root / Path(ws.settings.resource_customizations_dir).expanduser()
+    try:
+        return lua_customizations.load_dir(path)
+    except (lua_customizations.CustomizationsError, OSError) as exc:
+        raise WorkspaceError(f"settings.resourceCustomizationsDir: {exc}") from None
 
 
 def parse_time(value: str) -> datetime | None:

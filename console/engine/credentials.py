@@ -105,11 +105,15 @@ def backend() -> Any:
         import keyring
         from keyring.backends import chainer, fail
     except ImportError:  # pragma: no cover - keyring is a dependency
-        raise CredentialStoreUnavailable("the `keyring` package is not installed; " + HOW_TO_CONFIGURE) from None
+        raise CredentialStoreUnavailable(
+            "the `keyring` package is not installed; " + HOW_TO_CONFIGURE
+        ) from None
     try:
         kr = keyring.get_keyring()
     except Exception as exc:  # noqa: BLE001 - a broken backend configuration
-        raise CredentialStoreUnavailable(f"the OS keyring cannot be opened ({exc}); {HOW_TO_CONFIGURE}") from None
+        raise CredentialStoreUnavailable(
+            f"the OS keyring cannot be opened ({exc}); {HOW_TO_CONFIGURE}"
+        ) from None
     name = f"{type(kr).__module__}.{type(kr).__name__}"
     unusable = isinstance(kr, fail.Keyring) or name == "keyring.backends.null.Keyring"
     if isinstance(kr, chainer.ChainerBackend) and not kr.backends:

@@ -79,7 +79,9 @@ def _namespace_of(obj: Obj) -> None:
         )
 
 
-def validate(ws: Workspace, store: AppStore, obj: Obj, *, known_projects: Mapping[str, Obj] | None = None) -> Obj:
+def validate(
+    ws: Workspace, store: AppStore, obj: Obj, *, known_projects: Mapping[str, Obj] | None = None
+) -> Obj:
     """The object ready to write, or ObjectRefused naming the field (nothing written)."""
     if not isinstance(obj, dict):
         raise ObjectRefused(f"expected an object, got {type(obj).__name__}")
@@ -113,7 +115,9 @@ def validate(ws: Workspace, store: AppStore, obj: Obj, *, known_projects: Mappin
                 f"cluster {dest.server} has not been configured (see `trueup cluster list`; add it with `trueup cluster add`)"
             )
         if problems:
-            raise ObjectRefused(f"Application {parsed.name}: application spec is invalid: InvalidSpecError: {problems[0]}")
+            raise ObjectRefused(
+                f"Application {parsed.name}: application spec is invalid: InvalidSpecError: {problems[0]}"
+            )
     return _normalized(mapped)
 
 
@@ -143,7 +147,13 @@ def write(store: AppStore, desired: Obj) -> Outcome:
 def sort_for_apply(objs: list[Any]) -> list[tuple[int, Any]]:
     """(original index, object), projects first so an Application in the same batch finds its project."""
     indexed = list(enumerate(objs))
-    return sorted(indexed, key=lambda p: (_KIND_ORDER.get((p[1] or {}).get("kind", "") if isinstance(p[1], dict) else "", 3), p[0]))
+    return sorted(
+        indexed,
+        key=lambda p: (
+            _KIND_ORDER.get((p[1] or {}).get("kind", "") if isinstance(p[1], dict) else "", 3),
+            p[0],
+        ),
+    )
 
 
 # -- app create / set / unset -------------------------------------------------------------------
@@ -190,7 +200,12 @@ def apply_fields(app: Obj, f: AppFields) -> Obj:
             "`trueup apply -f`, not source flags"
         )
     src = spec.setdefault("source", {})
-    for value, key in ((f.repo, "repoURL"), (f.path, "path"), (f.revision, "targetRevision"), (f.chart, "chart")):
+    for value, key in (
+        (f.repo, "repoURL"),
+        (f.path, "path"),
+        (f.revision, "targetRevision"),
+        (f.chart, "chart"),
+    ):
         if value is not None:
             src[key] = value
     if f.values is not None:
@@ -261,7 +276,11 @@ def unset_fields(app: Obj, u: UnsetFields) -> Obj:
             automated.pop("selfHeal", None)
     if u.sync_options:
         keys = {o.split("=", 1)[0] for o in u.sync_options}
-        left = [o for o in policy.get("syncOptions") or [] if o not in u.sync_options and o.split("=", 1)[0] not in keys]
+        left = [
+            o
+            for o in policy.get("syncOptions") or []
+            if o not in u.sync_options and o.split("=", 1)[0] not in keys
+        ]
         if left:
             policy["syncOptions"] = left
         else:

@@ -44,7 +44,9 @@ def match(ws: Workspace, url: str) -> Match | None:
     """Which keyring entry serves `url` (exact repository first, then the longest template)."""
     repo = registered(ws, url)
     if repo is not None and repo.credentials != "none":
-        return Match(credentials.repo_key(normalize(ws, repo.url)), repo.credentials, repo.insecure_ignore_host_key)
+        return Match(
+            credentials.repo_key(normalize(ws, repo.url)), repo.credentials, repo.insecure_ignore_host_key
+        )
     norm = normalize(ws, url)
     best = None
     for t in ws.repositories.templates:
@@ -64,7 +66,9 @@ def credential_for(ws: Workspace, url: str) -> tuple[Match, credentials.Credenti
     try:
         cred = credentials.load(m.key)
     except credentials.CredentialStoreUnavailable as exc:
-        raise RepoError(f"credentials for {url} are in the OS keyring, which is unavailable: {exc}", url=url) from None
+        raise RepoError(
+            f"credentials for {url} are in the OS keyring, which is unavailable: {exc}", url=url
+        ) from None
     if cred is None:
         raise RepoError(
             f"credentials for {url} are registered but missing from the OS keyring (entry {m.key}); "

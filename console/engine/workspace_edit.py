@@ -95,7 +95,9 @@ def init_workspace(
     if target.exists() and not target.is_dir():
         raise WorkspaceError(f"{target} is a file, not a directory; choose a new or empty directory")
     if (target / WORKSPACE_FILE).exists():
-        raise WorkspaceError(f"{target} already holds a workspace ({WORKSPACE_FILE}); use it or choose another")
+        raise WorkspaceError(
+            f"{target} already holds a workspace ({WORKSPACE_FILE}); use it or choose another"
+        )
     if target.is_dir() and any(p.name != ".git" for p in target.iterdir()):
         raise WorkspaceError(f"{target} exists and is not empty; choose an empty or new directory")
     control: dict[str, Any] = {"name": CONTROL_NAME}
@@ -155,7 +157,9 @@ def add_cluster(
 ) -> Workspace:
     """Register a workload cluster; a sim one gets its state file."""
     if name in ws.clusters and not upsert:
-        raise WorkspaceError(f'cluster "{name}" already exists (server {ws.clusters[name].server}); pass --upsert to replace it')
+        raise WorkspaceError(
+            f'cluster "{name}" already exists (server {ws.clusters[name].server}); pass --upsert to replace it'
+        )
 
     def change(doc: dict[str, Any]) -> None:
         entry: dict[str, Any] = {"name": name}
@@ -181,9 +185,13 @@ def remove_cluster(ws: Workspace, name: str, apps_targeting: list[str]) -> Works
     """Unregister a cluster; refused while applications target it or when it is the control cluster."""
     ws.cluster_config(name)
     if name == ws.control_cluster:
-        raise WorkspaceError(f'cluster "{name}" is the control cluster (it stores the Applications); it cannot be removed')
+        raise WorkspaceError(
+            f'cluster "{name}" is the control cluster (it stores the Applications); it cannot be removed'
+        )
     if apps_targeting:
-        shown = ", ".join(apps_targeting[:10]) + (f" and {len(apps_targeting) - 10} more" if len(apps_targeting) > 10 else "")
+        shown = ", ".join(apps_targeting[:10]) + (
+            f" and {len(apps_targeting) - 10} more" if len(apps_targeting) > 10 else ""
+        )
         raise WorkspaceError(
             f'cluster "{name}" is the destination of application(s) {shown}: delete them or change their '
             "destination first"
@@ -214,7 +222,9 @@ def put_repo(ws: Workspace, entry: dict[str, Any]) -> Workspace:
 
     def change(doc: dict[str, Any]) -> None:
         repos = _repositories(doc)
-        items = [r for r in repos.get("repos") or [] if not (isinstance(r, dict) and r.get("url") == entry["url"])]
+        items = [
+            r for r in repos.get("repos") or [] if not (isinstance(r, dict) and r.get("url") == entry["url"])
+        ]
         items.append(entry)
         repos["repos"] = items
         if entry["url"].startswith("file://"):
@@ -226,7 +236,9 @@ def put_repo(ws: Workspace, entry: dict[str, Any]) -> Workspace:
 def remove_repo(ws: Workspace, url: str) -> Workspace:
     def change(doc: dict[str, Any]) -> None:
         repos = _repositories(doc)
-        repos["repos"] = [r for r in repos.get("repos") or [] if not (isinstance(r, dict) and r.get("url") == url)]
+        repos["repos"] = [
+            r for r in repos.get("repos") or [] if not (isinstance(r, dict) and r.get("url") == url)
+        ]
 
     return edit(ws.root, change)
 
@@ -249,7 +261,9 @@ def remove_template(ws: Workspace, url: str) -> Workspace:
     def change(doc: dict[str, Any]) -> None:
         repos = _repositories(doc)
         repos["credentialTemplates"] = [
-            t for t in repos.get("credentialTemplates") or [] if not (isinstance(t, dict) and t.get("url") == url)
+            t
+            for t in repos.get("credentialTemplates") or []
+            if not (isinstance(t, dict) and t.get("url") == url)
         ]
 
     return edit(ws.root, change)

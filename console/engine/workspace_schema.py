@@ -56,7 +56,9 @@ class SettingsSpec(_Model):
     resource_customizations_dir: StrictStr | None = Field(default=None, alias="resourceCustomizationsDir")
     # onboarding (import argocd): argocd-cm resource.exclusions / resource.compareoptions, kept as given
     resource_exclusions: list[dict[StrictStr, Any]] | None = Field(default=None, alias="resourceExclusions")
-    resource_compare_options: dict[StrictStr, Any] | None = Field(default=None, alias="resourceCompareOptions")
+    resource_compare_options: dict[StrictStr, Any] | None = Field(
+        default=None, alias="resourceCompareOptions"
+    )
 
     @field_validator("ignore_resource_status_field", mode="before")
     @classmethod
@@ -93,7 +95,9 @@ class RepositoriesSpec(_Model):
     allow_file_urls: StrictBool = Field(default=False, alias="allowFileURLs")
     # onboarding: repositories, credential templates, mirrors and the git settings trueup passes on
     repos: list[RepoSpec] | None = None
-    credential_templates: list[CredentialTemplateSpec] | None = Field(default=None, alias="credentialTemplates")
+    credential_templates: list[CredentialTemplateSpec] | None = Field(
+        default=None, alias="credentialTemplates"
+    )
     url_rewrites: dict[StrictStr, StrictStr] | None = Field(default=None, alias="urlRewrites")
     git_config: dict[StrictStr, StrictStr] | None = Field(default=None, alias="gitConfig")
 
@@ -102,8 +106,11 @@ class RepositoriesSpec(_Model):
     def _only_http_settings(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for key in value or {}:
             if not re.match(r"^http\.([^\s=]+\.)?[A-Za-z][A-Za-z0-9]*$", key):
-                raise ValueError(f"gitConfig key {key!r} is not allowed: only http.* settings are passed to git")
+                raise ValueError(
+                    f"gitConfig key {key!r} is not allowed: only http.* settings are passed to git"
+                )
         return value
+
     ssh_known_hosts_file: StrictStr | None = Field(default=None, alias="sshKnownHostsFile")
 
 

@@ -617,7 +617,16 @@ class GitCache:
                 with os.fdopen(fd, "w") as fh:
                     key = auth.credential.ssh_private_key
                     fh.write(key if key.endswith("\n") else key + "\n")
-                opts = ["-F", os.devnull, "-i", str(keyfile), "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+                opts = [
+                    "-F",
+                    os.devnull,
+                    "-i",
+                    str(keyfile),
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    "-o",
+                    "IdentityAgent=none",
+                ]
                 opts += ["-o", "BatchMode=yes", "-o", "PasswordAuthentication=no"]
                 if auth.insecure_ignore_host_key:
                     opts += ["-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={os.devnull}"]
@@ -637,7 +646,7 @@ class GitCache:
         import sys
 
         path = self.root / "askpass.sh"
-        text = f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m console.engine.sources.askpass \"$@\"\n"
+        text = f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m console.engine.sources.askpass "$@"\n'
         try:
             if path.read_text() == text:
                 return str(path)

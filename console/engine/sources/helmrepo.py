@@ -104,7 +104,9 @@ def _repo_add(helm: str, home: Path, name: str, url: str, cred: Credential | Non
     run = _run(argv, home, stdin)
     if run[0] != 0:
         secrets = cred.secrets() if cred else []
-        raise _error(url, f"cannot read the index of Helm repository {redact_url(url)}", run[1], secrets, home)
+        raise _error(
+            url, f"cannot read the index of Helm repository {redact_url(url)}", run[1], secrets, home
+        )
 
 
 def _run(argv: list[str], home: Path, stdin: str | None) -> tuple[int, str]:
@@ -149,7 +151,9 @@ def check(repos: HelmRepos, url: str, timeout: float = 10.0) -> None:
         raise RepoError(f"Helm repository {redact_url(url)} answered HTTP {exc.code}", url=url) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise RepoError(f"Helm repository {redact_url(url)} is unreachable: {reason}", transient=True, url=url) from None
+        raise RepoError(
+            f"Helm repository {redact_url(url)} is unreachable: {reason}", transient=True, url=url
+        ) from None
 
 
 def pull(repos: HelmRepos, url: str, chart: str, version: str) -> tuple[str, Path]:
@@ -175,14 +179,22 @@ def pull(repos: HelmRepos, url: str, chart: str, version: str) -> tuple[str, Pat
             argv += ["--version", version]
         code, err = _run(argv, home, None)
         if code != 0:
-            raise _error(url, f"cannot pull chart {chart} {version or '(latest)'} from {redact_url(url)}", err, cred.secrets() if cred else [], home)
+            raise _error(
+                url,
+                f"cannot pull chart {chart} {version or '(latest)'} from {redact_url(url)}",
+                err,
+                cred.secrets() if cred else [],
+                home,
+            )
         archives = list((home / "out").glob("*.tgz"))
         if len(archives) != 1:
             raise RepoError(f"helm pull of {chart} from {redact_url(url)} produced no chart archive", url=url)
         tree = home / "tree"
         _unpack(archives[0], tree, url)
         if not (tree / chart / "Chart.yaml").is_file():
-            raise RepoError(f"chart archive of {chart} from {redact_url(url)} has no {chart}/Chart.yaml", url=url)
+            raise RepoError(
+                f"chart archive of {chart} from {redact_url(url)} has no {chart}/Chart.yaml", url=url
+            )
         got = _version_of(tree / chart)
         if not exact:  # a range: cache under the version it resolved to
             key = hashlib.sha256(f"{url}\0{chart}\0{got}".encode()).hexdigest()[:32]
@@ -205,7 +217,10 @@ def _unpack(archive: Path, dest: Path, url: str) -> None:
         while chunk := src.read(1 << 20):
             total += len(chunk)
             if total > MAX_CHART_BYTES:
-                raise RepoError(f"chart archive from {redact_url(url)} exceeds {MAX_CHART_BYTES >> 20} MB unpacked", url=url)
+                raise RepoError(
+                    f"chart archive from {redact_url(url)} exceeds {MAX_CHART_BYTES >> 20} MB unpacked",
+                    url=url,
+                )
             out.write(chunk)
     try:
         extract(tar, dest)
@@ -253,6 +268,12 @@ def dependency_build(repos: HelmRepos, chart_dir: Path, chart: dict[str, Any], s
             _repo_add(helm, home, f"dep{i}", url, cred)
         code, err = _run([helm, "dependency", "build", "--skip-refresh", str(chart_dir)], home, None)
         if code != 0:
-            text = scrub(err, secrets).replace(str(chart_dir), shown.rsplit("/", 1)[0] or ".").replace(str(home), "<tmp>")
+            text = (
+                scrub(err, secrets)
+                .replace(str(chart_dir), shown.rsplit("/", 1)[0] or ".")
+                .replace(str(home), "<tmp>")
+            )
             lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            raise RepoError(f"helm dependency build of {shown} failed: {'; '.join(lines[:2])[:400]}", transient=code == -1)
+            raise RepoError(
+                f"helm dependency build of {shown} failed: {'; '.join(lines[:2])[:400]}", transient=code == -1
+            )

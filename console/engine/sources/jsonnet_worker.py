@@ -38,7 +38,9 @@ def _resolver(root: Path, libs: list[str]) -> Any:
 
     def callback(base: str, rel: str) -> tuple[str, bytes]:
         if rel.startswith("/"):
-            raise RuntimeError(f"import {rel!r}: absolute paths are not allowed (imports stay inside the repository)")
+            raise RuntimeError(
+                f"import {rel!r}: absolute paths are not allowed (imports stay inside the repository)"
+            )
         outside = False
         for directory in [base, *libs]:
             candidate = posixpath.join(directory.rstrip("/"), rel) if directory else rel

@@ -127,7 +127,9 @@ def render(
             return hit
     _check_symlinks(tree)
     if source_type == "Directory":
-        result = _render_directory(tree, app_dir, rel, source.get("directory") or {}, app_name, namespace, revision)
+        result = _render_directory(
+            tree, app_dir, rel, source.get("directory") or {}, app_name, namespace, revision
+        )
     elif source_type == "Kustomize":
         result = _render_kustomize(
             tree, app_dir, rel, source.get("kustomize") or {}, app_name, namespace, revision

@@ -726,7 +726,7 @@ class _Pass:
                 if t.completed:
                     self._remove_finalizer(t)
                 continue
-            if h is None or h.status == "Healthy":
+            if h is None or h.status in ("Healthy", ""):  # "": a Lua check's empty status
                 t.operation_state = tk.SUCCEEDED
                 if h is not None and h.message:
                     t.message = h.message
