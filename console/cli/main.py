@@ -206,9 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     man.add_argument("-o", "--output", **_fmt(["yaml", "json"], "yaml"))
     _add_operation_parsers(app_sub)
-    from console.cli import app_edit
+    from console.cli import app_edit, app_resources
 
     app_edit.register(app_sub)
+    app_resources.register(app_sub)
 
     proj = sub.add_parser("project", help="inspect projects")
     proj_sub = proj.add_subparsers(dest="project_command", metavar="SUBCOMMAND", required=True)

@@ -130,6 +130,8 @@ class Comparison:
     project: Any = field(default=None, repr=False, compare=False)
     destination: projects.DestinationIdentity | None = None
     policy_violations: list[str] = field(default_factory=list)
+    # live resources of the destination namespace no app tracks (project orphanedResources set)
+    orphans: list[Obj] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -161,6 +163,15 @@ class CompareContext:
     _parsed_projects: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     helm: HelmRepos | None = None  # Helm repositories (chart sources, dependency builds)
+    _app_names: set[str] | None = None
+
+    def app_names(self) -> set[str]:
+        """Names of every Application (once per cycle): a tracked object of a deleted app is an orphan."""
+        if self._app_names is None:
+            from console.engine.appstore import AppStore
+
+            self._app_names = {a["metadata"]["name"] for a in AppStore(self.ws.control()).list_apps()}
+        return self._app_names
 
     def now_rfc3339(self) -> str:
         return self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -331,6 +342,15 @@ def _compare_app(ctx: CompareContext, app: Obj, revision_override: str | None) -
         return cmp
     # 5. pair targets with live objects
     _compare_resources(ctx, cmp, app, project, live, targets, dest_ns, source_failed)
+    # 6. orphaned resources (project orphanedResources)
+    if project.spec.orphaned_resources is not None:
+        from console.engine import orphans
+
+        cmp.orphans = orphans.orphaned_resources(
+            live, dest_ns, project, ctx.app_names() | {cmp.name}, ctx.ws.settings.tracking_annotation
+        )
+        if cmp.orphans and orphans.warns(project):
+            cmp.add_condition(orphans.CONDITION, orphans.MESSAGE % len(cmp.orphans))
     return cmp
 
 

@@ -173,3 +173,39 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return _URL_USERINFO.sub(lambda m: m.group("scheme") + "***@", text)
+
+
+def keyring_kubeconfig(name: str, server: str) -> dict[str, Any]:
+    """An in-memory kubeconfig for cluster `name` from its keyring entry (Argo's cluster secret
+    config: bearerToken, tlsClientConfig caData/certData/keyData/insecure). Never written to disk by us."""
+    from console.cluster.api import Unavailable
+
+    try:
+        cred = load(cluster_key(name))
+    except CredentialStoreUnavailable as exc:
+        raise Unavailable(f'cluster "{name}": its credentials are in the OS keyring, which is unavailable: {exc}') from None
+    if cred is None:
+        raise Unavailable(f'cluster "{name}": no credentials in the OS keyring (entry {cluster_key(name)})')
+    extra = dict(cred.extra)
+    cluster: dict[str, Any] = {"server": server}
+    if extra.get("caData"):
+        cluster["certificate-authority-data"] = extra["caData"]
+    if extra.get("insecure") == "true":
+        cluster["insecure-skip-tls-verify"] = True
+    user: dict[str, Any] = {}
+    if extra.get("bearerToken"):
+        user["token"] = extra["bearerToken"]
+    if cred.username and cred.password:
+        user["username"], user["password"] = cred.username, cred.password
+    if extra.get("certData"):
+        user["client-certificate-data"] = extra["certData"]
+    if extra.get("keyData"):
+        user["client-key-data"] = extra["keyData"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": cluster}],
+        "users": [{"name": name, "user": user}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    }

@@ -30,6 +30,8 @@ class ClusterConfig:
     context: str = ""
     kubeconfig: str = ""
     unpullable_images: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    credentials: str = "kubeconfig"  # kubeconfig | keyring (imported from an Argo CD cluster secret)
 
 
 @dataclass
@@ -108,6 +110,9 @@ class Workspace:
         for cfg in self.clusters.values():
             if cfg.server.rstrip("/") == server.rstrip("/"):
                 return cfg
+        for cfg in self.clusters.values():
+            if any(a.rstrip("/") == server.rstrip("/") for a in cfg.aliases):
+                return cfg
         return None
 
     def server_by_name(self) -> dict[str, str]:
@@ -132,6 +137,11 @@ class Workspace:
                     f"or `trueup cluster add {name} --sim` to create it"
                 )
             cluster = SimCluster(path, name, cfg.server, label=shown, must_exist=True)
+        elif cfg.type == "kube" and cfg.credentials == "keyring":
+            from console.cluster.kube import KubeCluster
+            from console.engine.credentials import keyring_kubeconfig
+
+            cluster = KubeCluster(name, config_dict=keyring_kubeconfig(name, cfg.server), context=name)
         elif cfg.type == "kube":
             from console.cluster.kube import KubeCluster
 
@@ -226,8 +236,12 @@ def load(root: Path) -> Workspace:
             context=c.context,
             kubeconfig=c.kubeconfig,
             unpullable_images=tuple(c.unpullable_images or ()),
+            aliases=tuple(c.aliases or ()),
+            credentials=c.credentials,
         )
     for name, cfg in list(clusters.items()):
+        if cfg.type == "kube" and cfg.credentials == "keyring" and not cfg.server:
+            raise WorkspaceError(f"{path}: cluster {name!r}: a cluster with keyring credentials needs its server")
         if cfg.type == "kube" and not cfg.server:
             kc = cfg.kubeconfig or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube" / "config")
             kc = str((root / Path(kc).expanduser()).resolve())

@@ -84,7 +84,12 @@ def create_sim(ws: Workspace, name: str) -> None:
 
 
 def init_workspace(
-    target: Path, *, control_context: str = "", kubeconfig: str = "", server: str = ""
+    target: Path,
+    *,
+    control_context: str = "",
+    kubeconfig: str = "",
+    server: str = "",
+    control_name: str = CONTROL_NAME,
 ) -> Workspace:
     """A new workspace in `target` (new or empty directory).
 
@@ -100,7 +105,7 @@ def init_workspace(
         )
     if target.is_dir() and any(p.name != ".git" for p in target.iterdir()):
         raise WorkspaceError(f"{target} exists and is not empty; choose an empty or new directory")
-    control: dict[str, Any] = {"name": CONTROL_NAME}
+    control: dict[str, Any] = {"name": control_name}
     if control_context:
         control.update(type="kube", context=control_context)
         if kubeconfig:
@@ -112,7 +117,7 @@ def init_workspace(
     doc: dict[str, Any] = {
         "apiVersion": "trueup.dev/v1alpha1",
         "kind": "Workspace",
-        "controlCluster": CONTROL_NAME,
+        "controlCluster": control_name,
         "clusters": [control],
         "repositories": {"allowFileURLs": False},
         "settings": {"trackingAnnotation": "trueup.dev/tracking-id"},
@@ -126,7 +131,7 @@ def init_workspace(
         if not control_context:
             from console.engine.appstore import AppStore
 
-            create_sim(ws, CONTROL_NAME)
+            create_sim(ws, control_name)
             AppStore(ws.control()).install()
         return ws
     except BaseException:
@@ -154,6 +159,7 @@ def add_cluster(
     context: str = "",
     server: str = "",
     upsert: bool = False,
+    aliases: list[str] | None = None,
 ) -> Workspace:
     """Register a workload cluster; a sim one gets its state file."""
     if name in ws.clusters and not upsert:
@@ -171,6 +177,8 @@ def add_cluster(
                 entry["kubeconfig"] = str(Path(kubeconfig).expanduser().resolve())
             if server:
                 entry["server"] = server
+        if aliases:
+            entry["aliases"] = list(aliases)
         clusters = [c for c in _clusters(doc) if not (isinstance(c, dict) and c.get("name") == name)]
         clusters.append(entry)
         doc["clusters"] = clusters

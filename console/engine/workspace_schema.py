@@ -37,6 +37,10 @@ class ClusterSpec(_Model):
     context: StrictStr = ""
     kubeconfig: StrictStr = ""
     unpullable_images: list[StrictStr] | None = Field(default=None, alias="unpullableImages")
+    # onboarding: other server URLs Applications use for this cluster (Argo's in-cluster
+    # https://kubernetes.default.svc), and whether its credentials are in the keyring (import argocd)
+    aliases: list[StrictStr] | None = None
+    credentials: Literal["kubeconfig", "keyring"] = "kubeconfig"
 
 
 class SettingsSpec(_Model):
