@@ -15,9 +15,13 @@ from console.engine.workspace import open_workspace
 
 
 def register(app_sub: argparse._SubParsersAction[Any]) -> None:
-    res = app_sub.add_parser("resources", help="resources of an application (--orphaned: its namespace's orphans)")
+    res = app_sub.add_parser(
+        "resources", help="resources of an application (--orphaned: its namespace's orphans)"
+    )
     res.add_argument("app", metavar="APP", help="application name")
-    res.add_argument("--orphaned", action="store_true", help="list orphaned resources (project orphanedResources)")
+    res.add_argument(
+        "--orphaned", action="store_true", help="list orphaned resources (project orphanedResources)"
+    )
     res.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
     res.set_defaults(handler=cmd_app_resources)
 
@@ -42,7 +46,13 @@ def cmd_app_resources(args: argparse.Namespace) -> int:
         ]
     else:
         rows = [
-            {"group": r.key.group, "kind": r.key.kind, "namespace": r.key.namespace, "name": r.key.name, "status": r.status}
+            {
+                "group": r.key.group,
+                "kind": r.key.kind,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "status": r.status,
+            }
             for r in cmp.resources
             if r.listed
         ]

@@ -33,7 +33,11 @@ def run(args: argparse.Namespace) -> int:
             "(no Applications, AppProjects or argocd-cm); pass --namespace"
         )
     ws, report = argocd_import.build_workspace(
-        target, install, context=args.context, kubeconfig=kubeconfig, use_argocd_tracking=args.use_argocd_tracking
+        target,
+        install,
+        context=args.context,
+        kubeconfig=kubeconfig,
+        use_argocd_tracking=args.use_argocd_tracking,
     )
     print(f"workspace ready: {ws.root} (imported read-only from {args.context}/{args.namespace})")
     print(
@@ -41,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
         f"{len(report.clusters)} cluster(s), {len(report.repositories)} repositor(ies), "
         f"{len(report.templates)} credential template(s), {len(report.customizations)} resource customization(s)"
     )
-    tracking = "argocd.argoproj.io/tracking-id (trueup takes ownership)" if args.use_argocd_tracking else (
-        "trueup.dev/tracking-id (Argo CD keeps ownership; --use-argocd-tracking to take it)"
+    tracking = (
+        "argocd.argoproj.io/tracking-id (trueup takes ownership)"
+        if args.use_argocd_tracking
+        else ("trueup.dev/tracking-id (Argo CD keeps ownership; --use-argocd-tracking to take it)")
     )
     print(f"tracking: {tracking}")
     for w in report.warnings:

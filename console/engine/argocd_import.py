@@ -220,7 +220,9 @@ def build_workspace(
             password = str(config.get("password") or "") if isinstance(config, dict) else ""
             credentials.store(
                 credentials.cluster_key(name),
-                credentials.Credential(username=username, password=password, extra=tuple(sorted(extra.items()))),
+                credentials.Credential(
+                    username=username, password=password, extra=tuple(sorted(extra.items()))
+                ),
             )
             cluster_entries.append({"name": name, "type": "kube", "server": server, "credentials": "keyring"})
             report.clusters.append(name)
@@ -231,7 +233,11 @@ def build_workspace(
                 continue
             rtype = _b64(secret, "type") or "git"
             rtype = rtype if rtype in ("git", "helm") else "git"
-            username, password, key = _b64(secret, "username"), _b64(secret, "password"), _b64(secret, "sshPrivateKey")
+            username, password, key = (
+                _b64(secret, "username"),
+                _b64(secret, "password"),
+                _b64(secret, "sshPrivateKey"),
+            )
             cred = None
             ckind = "none"
             if key:

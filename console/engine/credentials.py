@@ -183,7 +183,9 @@ def keyring_kubeconfig(name: str, server: str) -> dict[str, Any]:
     try:
         cred = load(cluster_key(name))
     except CredentialStoreUnavailable as exc:
-        raise Unavailable(f'cluster "{name}": its credentials are in the OS keyring, which is unavailable: {exc}') from None
+        raise Unavailable(
+            f'cluster "{name}": its credentials are in the OS keyring, which is unavailable: {exc}'
+        ) from None
     if cred is None:
         raise Unavailable(f'cluster "{name}": no credentials in the OS keyring (entry {cluster_key(name)})')
     extra = dict(cred.extra)

@@ -241,7 +241,9 @@ def load(root: Path) -> Workspace:
         )
     for name, cfg in list(clusters.items()):
         if cfg.type == "kube" and cfg.credentials == "keyring" and not cfg.server:
-            raise WorkspaceError(f"{path}: cluster {name!r}: a cluster with keyring credentials needs its server")
+            raise WorkspaceError(
+                f"{path}: cluster {name!r}: a cluster with keyring credentials needs its server"
+            )
         if cfg.type == "kube" and not cfg.server:
             kc = cfg.kubeconfig or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube" / "config")
             kc = str((root / Path(kc).expanduser()).resolve())
