@@ -174,6 +174,7 @@ def pull(repos: HelmRepos, url: str, chart: str, version: str) -> tuple[str, Pat
     with tempfile.TemporaryDirectory(prefix="trueup-helm-pull-") as tmpname:
         home = Path(tmpname)
         _repo_add(helm, home, "source", url, cred)
+        (home / "out").mkdir()
         argv = [helm, "pull", f"source/{chart}", "--destination", str(home / "out")]
         if version:
             argv += ["--version", version]
