@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from console.cli.commands import CommandError
 from console.cli.output import emit_json, error
+from console.cluster.api import NotFound
 from console.engine import manage, model, yamlsafe
 from console.engine.appstore import AppStore
 from console.engine.workspace import open_workspace
@@ -55,6 +57,19 @@ def _files(target: str, recursive: bool) -> list[tuple[str, bytes]]:
     return [(str(path), path.read_bytes())]
 
 
+def _writer(store: AppStore, desired: dict[str, Any]) -> Callable[[], manage.Outcome]:
+    return lambda: manage.write(store, desired)
+
+
+def _action(store: AppStore, kind: str, name: str) -> str:
+    """RBAC's word for this write: create for a new object, update for an existing one."""
+    try:
+        store.cluster.get(model.API_VERSION, kind, model.CONTROL_NAMESPACE, name)
+    except NotFound:
+        return "create"
+    return "update"
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     ws = open_workspace(getattr(args, "workspace", None))
     store = AppStore(ws.control())
@@ -90,7 +105,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 "AppProject": "projects",
                 "ApplicationSet": "applicationsets",
             }[kind]
-            outcome = manage.attempt(ws, "update", resource, name, lambda d=desired: manage.write(store, d))
+            outcome = manage.attempt(ws, _action(store, kind, name), resource, name, _writer(store, desired))
         except manage.ObjectRefused as exc:
             error(f"{where}: {exc}")
             results.append({"source": where, "error": str(exc)})

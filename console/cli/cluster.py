@@ -138,7 +138,7 @@ def cmd_cluster_add(args: argparse.Namespace) -> int:
 
 def cmd_cluster_list(args: argparse.Namespace) -> int:
     ws = _ws(args)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cfg in ws.clusters.values():
         status, version, message = _probe(ws, cfg)
         rows.append(

@@ -14,8 +14,7 @@ from typing import Any
 from console.cli.commands import CommandError
 from console.cli.output import emit_json, one_line, table
 from console.engine import credentials, repos, workspace_edit
-from console.engine.sources import RepoError, validate_repo_url
-from console.engine.sources import helmrepo
+from console.engine.sources import RepoError, helmrepo, validate_repo_url
 from console.engine.workspace import Workspace, open_workspace
 
 EXIT_DENIED, EXIT_UNREACHABLE = 3, 5
@@ -154,7 +153,11 @@ def cmd_repo_add(args: argparse.Namespace) -> int:
     status, message = _state(new, url, args.type)
     if status != "Successful":
         # as argocd: a repository that cannot be reached is not added; the previous state comes back
-        workspace_edit.edit(ws.root, lambda doc: (doc.clear(), doc.update(before)))
+        def restore(doc: dict[str, Any]) -> None:
+            doc.clear()
+            doc.update(before)
+
+        workspace_edit.edit(ws.root, restore)
         if cred is not None:
             if previous is not None:
                 credentials.store(key, previous)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from console.cluster.api import ClusterError, Obj, ResourceKey, split_api_version

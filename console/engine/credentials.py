@@ -67,7 +67,8 @@ class Credential:
             return cls(password=text)
         if not isinstance(data, dict):
             return cls()
-        extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
+        raw_extra = data.get("extra")
+        extra: dict[str, Any] = raw_extra if isinstance(raw_extra, dict) else {}
         return cls(
             username=str(data.get("username", "")),
             password=str(data.get("password", "")),

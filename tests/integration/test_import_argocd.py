@@ -13,12 +13,21 @@ import base64
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from console.engine import yamlsafe
 from tests.integration.controlplane import ControlPlane
-from tests.integration.test_onboarding import SECRET, USER, Env, assert_secret_nowhere, env, make_repo  # noqa: F401
+from tests.onboarding_helpers import SECRET, USER, Env, assert_secret_nowhere, make_env, make_repo
 from tests.servers import git_http_server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield make_env(tmp_path)
+
 
 NS = "argocd"
 GUESTBOOK = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: guestbook\ndata:\n  a: b\n"
@@ -78,7 +87,13 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
     cp = control_plane
     cp.apply(_crd("Application", "applications"), _crd("AppProject", "appprojects"))
     for _ in range(100):
-        r = cp.kubectl("wait", "--for=condition=Established", "crd/applications.argoproj.io", "crd/appprojects.argoproj.io", "--timeout=30s")
+        r = cp.kubectl(
+            "wait",
+            "--for=condition=Established",
+            "crd/applications.argoproj.io",
+            "crd/appprojects.argoproj.io",
+            "--timeout=30s",
+        )
         if r.returncode == 0:
             break
         time.sleep(0.2)
@@ -98,7 +113,10 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
             "data": {
                 "resource.customizations": yamlsafe.dump(
                     {
-                        "example.com/Widget": {"health.lua": 'return {status = "Healthy"}', "health.lua.useOpenLibs": True},
+                        "example.com/Widget": {
+                            "health.lua": 'return {status = "Healthy"}',
+                            "health.lua.useOpenLibs": True,
+                        },
                         "apps/Deployment": {"ignoreDifferences": "jsonPointers:\n- /spec/replicas\n"},
                     }
                 ),
@@ -126,7 +144,11 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
             {
                 "apiVersion": "argoproj.io/v1alpha1",
                 "kind": "Application",
-                "metadata": {"name": name, "namespace": NS, "finalizers": ["resources-finalizer.argocd.argoproj.io"]},
+                "metadata": {
+                    "name": name,
+                    "namespace": NS,
+                    "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+                },
                 "spec": {
                     "project": proj,
                     "source": {"repoURL": url, "path": "guestbook", "targetRevision": "main"},
@@ -139,15 +161,29 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
             )
         ]
         secrets = [
-            _secret("repo-apps", "repository", {"url": url, "username": USER, "password": SECRET, "type": "git"}),
-            _secret("creds-acme", "repo-creds", {"url": "https://git.acme.example/", "username": "bot", "password": SECRET + "-tpl"}),
+            _secret(
+                "repo-apps", "repository", {"url": url, "username": USER, "password": SECRET, "type": "git"}
+            ),
+            _secret(
+                "creds-acme",
+                "repo-creds",
+                {"url": "https://git.acme.example/", "username": "bot", "password": SECRET + "-tpl"},
+            ),
             _secret(
                 "cluster-remote",
                 "cluster",
                 {
                     "name": "remote",
                     "server": cp.server,
-                    "config": json.dumps({"tlsClientConfig": {"caData": ca, "certData": user["client-certificate-data"], "keyData": user["client-key-data"]}}),
+                    "config": json.dumps(
+                        {
+                            "tlsClientConfig": {
+                                "caData": ca,
+                                "certData": user["client-certificate-data"],
+                                "keyData": user["client-key-data"],
+                            }
+                        }
+                    ),
                 },
             ),
         ]
@@ -161,10 +197,16 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
         assert _resource_versions(cp) == before  # read-only: nothing in the Argo install changed
         listed = json.loads(env.run("app", "list", "-o", "json", ws=ws).stdout)
         assert sorted(a["name"] for a in listed) == ["guestbook", "guestbook-remote"]
-        assert {a["name"]: a["project"] for a in listed} == {"guestbook": "team", "guestbook-remote": "default"}
+        assert {a["name"]: a["project"] for a in listed} == {
+            "guestbook": "team",
+            "guestbook-remote": "default",
+        }
         doc = yamlsafe.load_one((ws / "trueup.yaml").read_text())
         custom = doc["settings"]["resourceCustomizations"]
-        assert custom["cert-manager.io/Certificate"] == {"health.lua": 'return {status = "Progressing"}', "health.lua.useOpenLibs": True}
+        assert custom["cert-manager.io/Certificate"] == {
+            "health.lua": 'return {status = "Progressing"}',
+            "health.lua.useOpenLibs": True,
+        }
         assert custom["example.com/Widget"]["health.lua.useOpenLibs"] is True
         assert "managedFieldsManagers" in custom["all"]["ignoreDifferences"]
         assert "discovery.lua" in custom["apps/Deployment"]["actions"]
@@ -184,5 +226,7 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
         assert all(c["connectionState"]["status"] == "Successful" for c in clusters), clusters
     assert_secret_nowhere(env, ws)
     for leaked in (SECRET + "-tpl", user["client-key-data"][:40]):
-        hits = subprocess.run(["grep", "-rl", "--binary-files=text", leaked, str(ws)], capture_output=True, text=True)
+        hits = subprocess.run(
+            ["grep", "-rl", "--binary-files=text", leaked, str(ws)], capture_output=True, text=True
+        )
         assert hits.stdout == ""

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from console.engine import yamlsafe
 from console.engine.sources import find_tool
-from tests.integration.test_onboarding import SECRET, USER, Env, assert_secret_nowhere, env, make_repo  # noqa: F401
+from tests.onboarding_helpers import SECRET, USER, Env, assert_secret_nowhere, make_env, make_repo
 from tests.servers import static_http_server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield make_env(tmp_path)
+
 
 JSONNET_APP = {
     "main.jsonnet": """local lib = import 'naming.libsonnet';

@@ -9,100 +9,20 @@ data directory), as an operator would configure it on a headless machine.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from console.engine import yamlsafe
+from tests.onboarding_helpers import GUESTBOOK, SECRET, USER, Env, assert_secret_nowhere, make_env, make_repo
 from tests.servers import git_http_server, ssh_server, sshd_available
-
-TRUEUP = str(Path(sys.executable).parent / "trueup")
-SECRET = "Tr0ub4dor-and-3-horses-onboarding"
-USER = "alice"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-}
-
-GUESTBOOK = """apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: guestbook
-data:
-  greeting: hello
-"""
-
-
-@dataclass
-class Env:
-    base: Path
-    env: dict[str, str]
-    outputs: list[str]
-
-    def run(
-        self, *args: str, stdin: str | None = None, ws: Path | None = None, want: int | None = 0
-    ) -> subprocess.CompletedProcess[str]:
-        argv = [TRUEUP, *(["-w", str(ws)] if ws else []), *args]
-        r = subprocess.run(argv, input=stdin or "", text=True, capture_output=True, env=self.env, timeout=300)
-        self.outputs += [r.stdout, r.stderr]
-        if want is not None:
-            assert r.returncode == want, f"{' '.join(args)} -> {r.returncode}\n{r.stdout}\n{r.stderr}"
-        assert "Traceback" not in r.stderr
-        return r
-
-
-def _git(*args: str, cwd: Path | None = None) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
-
-
-def make_repo(srv: Path, name: str, files: dict[str, str]) -> Path:
-    bare = srv / f"{name}.git"
-    _git("init", "-q", "--bare", "-b", "main", str(bare))
-    work = srv.parent / f"work-{name}"
-    _git("init", "-q", "-b", "main", str(work))
-    for rel, text in files.items():
-        (work / rel).parent.mkdir(parents=True, exist_ok=True)
-        (work / rel).write_text(text)
-    _git("add", "-A", cwd=work)
-    _git("commit", "-qm", "init", cwd=work)
-    _git("push", "-q", str(bare), "main", cwd=work)
-    return bare
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    e = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TRUEUP_", "PYTHON_KEYRING", "GIT_")) or k == "TRUEUP_TOOLS_BIN"
-    }
-    e.update(
-        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-        XDG_DATA_HOME=str(tmp_path / "xdg"),
-        HOME=str(tmp_path / "home"),
-        TRUEUP_USER="onboarder",
-    )
-    (tmp_path / "home").mkdir()
-    yield Env(tmp_path, e, [])
-
-
-def assert_secret_nowhere(env: Env, ws: Path) -> None:
-    """The credential is in no file under the workspace (sim databases included), in no output."""
-    hits = subprocess.run(
-        ["grep", "-rl", "--binary-files=text", SECRET, str(ws)], capture_output=True, text=True
-    )
-    assert hits.stdout == "", f"credential found in {hits.stdout}"
-    assert not any(SECRET in text for text in env.outputs)
-    # the backend really holds it (outside the workspace): the test is not vacuous
-    kr = list((env.base / "xdg").rglob("*.cfg"))
-    assert kr and not any(str(p).startswith(str(ws)) for p in kr)
+    yield make_env(tmp_path)
 
 
 def test_own_repository_end_to_end_with_basic_auth(env: Env) -> None:

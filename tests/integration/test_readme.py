@@ -31,7 +31,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.integration.test_onboarding import make_repo
+from tests.onboarding_helpers import make_repo
 from tests.servers import git_http_server
 
 GIT_USER, GIT_PASSWORD = "readme", "readme-Secret-7f3e9b2a"
@@ -132,6 +132,8 @@ def test_readme_command_lines_run_as_written(tmp_path: Path) -> None:
     applied = (out / f"{commands.index('trueup apply -f guestbook.yaml')}.out").read_text()
     assert applied.strip() == "application.trueup.dev/guestbook unchanged"
     mine = home / "my-gitops"
-    hits = subprocess.run(["grep", "-rl", "--binary-files=text", GIT_PASSWORD, str(mine)], capture_output=True, text=True)
+    hits = subprocess.run(
+        ["grep", "-rl", "--binary-files=text", GIT_PASSWORD, str(mine)], capture_output=True, text=True
+    )
     assert (mine / "trueup.yaml").exists() and hits.stdout == ""
     assert not any(GIT_PASSWORD in f.read_text() for f in out.iterdir())

@@ -18,11 +18,11 @@ import os
 import posixpath
 import re
 import secrets
+import shlex
 import shutil
+import tempfile
 import threading
 import time
-import shlex
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field

@@ -29,7 +29,7 @@ from console.engine import yamlsafe
 from console.engine.credentials import Credential, scrub
 from console.engine.sources.extract import UnsafeTree, extract
 from console.engine.sources.git import RepoError, redact_url
-from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, run_tool, tool_locations
+from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, tool_locations
 
 MAX_CHART_BYTES = 64 * 1024 * 1024  # unpacked chart archive
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.\-]+)?(\+[0-9A-Za-z.\-]+)?$")
