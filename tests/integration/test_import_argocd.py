@@ -230,3 +230,33 @@ def test_import_argocd_read_only(control_plane: ControlPlane, env: Env) -> None:
             ["grep", "-rl", "--binary-files=text", leaked, str(ws)], capture_output=True, text=True
         )
         assert hits.stdout == ""
+
+
+def test_init_with_a_real_control_cluster(control_plane: ControlPlane, env: Env) -> None:
+    """`init --control-context`: the control cluster is real; `install` applies the CRDs there."""
+    cp = control_plane
+    ws = env.base / "real"
+    kc = str(cp.admin_kubeconfig)
+    r = env.run("init", str(ws), "--control-context", "admin@trueup-test", "--kubeconfig", kc)
+    assert "trueup install" in r.stdout
+    env.run("install", ws=ws)
+    assert cp.kubectl("get", "crd", "applications.trueup.dev").returncode == 0
+    env.run("cluster", "add", "workload", "--kubeconfig", kc, "--context", "admin@trueup-test", ws=ws)
+    clusters = {c["name"]: c for c in json.loads(env.run("cluster", "list", "-o", "json", ws=ws).stdout)}
+    assert clusters["workload"]["connectionState"]["status"] == "Successful"
+    assert clusters["workload"]["serverVersion"].startswith("v1.")
+    r = env.run(
+        "cluster",
+        "add",
+        "down",
+        "--kubeconfig",
+        kc,
+        "--context",
+        "admin@trueup-test",
+        "--server",
+        "https://127.0.0.1:9",
+        ws=ws,
+        want=5,
+    )
+    assert "nothing was added" in r.stderr
+    assert json.loads(env.run("app", "list", "-o", "json", ws=ws).stdout) == []
