@@ -90,3 +90,15 @@ def assert_secret_nowhere(env: Env, ws: Path) -> None:
     # the backend really holds it (outside the workspace): the test is not vacuous
     kr = list((env.base / "xdg").rglob("*.cfg"))
     assert kr and not any(str(p).startswith(str(ws)) for p in kr)
+
+
+def keyring_entry(env: Env, key: str) -> str:
+    """The stored JSON of keyring entry `key` read through the same backend ("" when absent)."""
+    code = (
+        "import sys; from console.engine import credentials as c; e = c.load(sys.argv[1]); "
+        "print(e.to_json() if e else '')"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, key], capture_output=True, text=True, env=env.env, check=True
+    )
+    return r.stdout.strip()

@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 from console.engine import yamlsafe
-from tests.onboarding_helpers import GUESTBOOK, SECRET, USER, Env, assert_secret_nowhere, make_env, make_repo
+from tests.onboarding_helpers import (
+    GUESTBOOK,
+    SECRET,
+    USER,
+    Env,
+    assert_secret_nowhere,
+    keyring_entry,
+    make_env,
+    make_repo,
+)
 from tests.servers import git_http_server, ssh_server, sshd_available
 
 
@@ -81,6 +90,13 @@ def test_own_repository_end_to_end_with_basic_auth(env: Env) -> None:
         env.run("app", "set", "guestbook-2", "--repo", url.replace(server.url, "http://127.0.0.1:9"), ws=ws)
         r = env.run("app", "get", "guestbook-2", "--refresh", ws=ws)
         assert "127.0.0.1:9" in r.stdout
+        # repo rm: unregistered and its keyring entry deleted
+        assert SECRET in keyring_entry(env, f"repo:{url}")
+        env.run("repo", "rm", url, ws=ws)
+        assert json.loads(env.run("repo", "list", "-o", "json", ws=ws).stdout) == []
+        assert keyring_entry(env, f"repo:{url}") == ""
+        r = env.run("repo", "rm", url, ws=ws, want=2)
+        assert "not registered" in r.stderr
     assert_secret_nowhere(env, ws)
 
 
