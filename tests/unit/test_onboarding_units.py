@@ -126,3 +126,14 @@ def test_plain_http_only_on_loopback(host: str) -> None:
 def test_plain_http_refused_elsewhere() -> None:
     with pytest.raises(RepoError, match="only on this machine"):
         validate_repo_url("http://10.0.0.5/a.git", allow_file=False)
+
+
+def test_askpass_answers_only_for_the_credentials_origin() -> None:
+    from console.engine.sources.askpass import prompt_matches
+
+    url = "https://git.example.com:8443/team/app.git"
+    assert prompt_matches("Username for 'https://git.example.com:8443': ", url)
+    assert prompt_matches("Password for 'https://bot@git.example.com:8443': ", url)
+    assert not prompt_matches("Password for 'https://bot@evil.example': ", url)  # a redirect elsewhere
+    assert not prompt_matches("Password for 'http://bot@git.example.com:8443': ", url)
+    assert not prompt_matches("Enter passphrase for key '/root/.ssh/id': ", url)

@@ -8,7 +8,23 @@ git through this process's stdout only: never argv, a URL, the environment or a 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from urllib.parse import urlsplit
+
+_PROMPT_URL = re.compile(r"'([A-Za-z][A-Za-z0-9+.\-]*://[^']*)'")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def prompt_matches(prompt: str, url: str) -> bool:
+    """The prompt asks for the origin the credential belongs to (a redirect to another host must
+    never receive it): "Password for 'https://user@host:port': " against the fetch URL."""
+    m = _PROMPT_URL.search(prompt)
+    return bool(m) and _origin(m.group(1)) == _origin(url)
 
 
 def main(argv: list[str]) -> int:
@@ -16,6 +32,9 @@ def main(argv: list[str]) -> int:
     prompt = argv[1] if len(argv) > 1 else ""
     if not key:
         return 1  # no credential registered for this URL: fail at once, never prompt
+    if not prompt_matches(prompt, os.environ.get("TRUEUP_ASKPASS_URL", "")):
+        print("trueup askpass: credentials requested for another server; refused", file=sys.stderr)
+        return 1
     from console.engine import credentials
 
     try:

@@ -603,7 +603,12 @@ class GitCache:
         TRUEUP_ASKPASS_KEY. SSH: the key is written to a private temporary file outside the
         workspace for the duration of the command, and ssh reads no user configuration.
         """
-        env: dict[str, str] = {"GIT_ASKPASS": self._askpass(), "SSH_ASKPASS": "", "TRUEUP_ASKPASS_KEY": ""}
+        env: dict[str, str] = {
+            "GIT_ASKPASS": self._askpass(),
+            "SSH_ASKPASS": "",
+            "TRUEUP_ASKPASS_KEY": "",
+            "TRUEUP_ASKPASS_URL": fetch_url,
+        }
         auth = self.auth(fetch_url) if self.auth is not None else None
         secrets = auth.credential.secrets() if auth is not None else []
         tmpdir = None
