@@ -24,7 +24,7 @@ def prompt_matches(prompt: str, url: str) -> bool:
     """The prompt asks for the origin the credential belongs to (a redirect to another host must
     never receive it): "Password for 'https://user@host:port': " against the fetch URL."""
     m = _PROMPT_URL.search(prompt)
-    return bool(m) and _origin(m.group(1)) == _origin(url)
+    return m is not None and _origin(m.group(1)) == _origin(url)
 
 
 def main(argv: list[str]) -> int:
