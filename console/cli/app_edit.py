@@ -95,11 +95,11 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     create.add_argument(
         "--upsert", action="store_true", help="update the application if it exists with a different spec"
     )
-    create.set_defaults(handler=cmd_app_create)
+    create.set_defaults(run=cmd_app_create)
     st = app_sub.add_parser("set", help="change fields of an application (app create's flags)")
     st.add_argument("app", metavar="APP", help="application name")
     _field_flags(st, create=False)
-    st.set_defaults(handler=cmd_app_set)
+    st.set_defaults(run=cmd_app_set)
     un = app_sub.add_parser("unset", help="remove fields of an application")
     un.add_argument("app", metavar="APP", help="application name")
     un.add_argument(
@@ -111,7 +111,7 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
         "--values", action="append", metavar="FILE", help="remove this Helm value file (repeatable)"
     )
     un.add_argument("--revision", action="store_true", help="remove targetRevision (track HEAD)")
-    un.set_defaults(handler=cmd_app_unset)
+    un.set_defaults(run=cmd_app_unset)
 
 
 def _fields(args: argparse.Namespace) -> manage.AppFields:

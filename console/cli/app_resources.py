@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.cli.commands import CommandError
+from console.cli.errors import CommandError
 from console.cli.output import emit_json, table
 from console.engine.refresh import compare_one
 from console.engine.workspace import open_workspace
@@ -23,7 +23,7 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
         "--orphaned", action="store_true", help="list orphaned resources (project orphanedResources)"
     )
     res.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    res.set_defaults(handler=cmd_app_resources)
+    res.set_defaults(run=cmd_app_resources)
 
 
 def cmd_app_resources(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from console.cli.commands import CommandError
+from console.cli.errors import CommandError
 from console.cli.output import emit_json, error
 from console.cluster.api import NotFound
 from console.engine import manage, model, yamlsafe
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("-R", "--recursive", action="store_true", help="read directories recursively")
     p.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    p.set_defaults(handler=cmd_apply)
+    p.set_defaults(run=cmd_apply)
 
 
 def _files(target: str, recursive: bool) -> list[tuple[str, bytes]]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.cli.commands import CommandError
+from console.cli.errors import CommandError
 from console.cli.output import emit_json, one_line, table
 from console.cluster.api import ClusterError
 from console.engine import workspace_edit
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="F",
         help="kubeconfig file for --control-context (default $KUBECONFIG)",
     )
-    init.set_defaults(handler=cmd_init, needs_workspace=False)
+    init.set_defaults(run=cmd_init)
 
     cl = sub.add_parser("cluster", help="workload clusters of the workspace")
     cl_sub = cl.add_subparsers(dest="cluster_command", metavar="SUBCOMMAND", required=True)
@@ -56,13 +56,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="server URL (default: from the kubeconfig; sim: https://NAME.k8s.sim.invalid)",
     )
     add.add_argument("--upsert", action="store_true", help="replace an existing cluster of that name")
-    add.set_defaults(handler=cmd_cluster_add)
+    add.set_defaults(run=cmd_cluster_add)
     ls = cl_sub.add_parser("list", help="clusters with reachability and server version")
     ls.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    ls.set_defaults(handler=cmd_cluster_list)
+    ls.set_defaults(run=cmd_cluster_list)
     rm = cl_sub.add_parser("rm", help="unregister a cluster (refused while applications target it)")
     rm.add_argument("name", metavar="NAME", help="cluster name")
-    rm.set_defaults(handler=cmd_cluster_rm)
+    rm.set_defaults(run=cmd_cluster_rm)
 
 
 def _ws(args: argparse.Namespace) -> Workspace:
@@ -107,7 +107,7 @@ def _probe(ws: Workspace, cfg: ClusterConfig) -> tuple[str, str, str]:
 def cmd_cluster_add(args: argparse.Namespace) -> int:
     ws = _ws(args)
     if not args.sim:
-        from console.cluster.kube import KubeCluster
+        from console.cluster.kube.client import KubeCluster
 
         kubeconfig = str(Path(args.kubeconfig).expanduser().resolve())
         if not Path(kubeconfig).is_file():

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="track resources with argocd.argoproj.io/tracking-id (take ownership)",
     )
-    argo.set_defaults(handler=cmd_import_argocd)
+    argo.set_defaults(run=cmd_import_argocd)
 
 
 def cmd_import_argocd(args: argparse.Namespace) -> int:

@@ -6,14 +6,14 @@ import argparse
 import os
 from pathlib import Path
 
-from console.cli.commands import CommandError
+from console.cli.errors import CommandError
 from console.cli.output import one_line
 from console.cluster.api import ClusterError
 from console.engine import argocd_import
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.cluster.kube import KubeCluster
+    from console.cluster.kube.client import KubeCluster
 
     target = Path(getattr(args, "workspace", None) or ".").expanduser().resolve()
     kubeconfig = args.kubeconfig or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube" / "config")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.cli.commands import CommandError
+from console.cli.errors import CommandError
 from console.cli.output import emit_json, one_line, table
 from console.engine import credentials, repos, workspace_edit
 from console.engine.sources import RepoError, helmrepo, validate_repo_url
@@ -51,13 +51,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="register URL as a credential template (prefix), as `repocreds add`",
     )
     add.add_argument("--upsert", action="store_true", help="replace an existing registration")
-    add.set_defaults(handler=cmd_repo_add)
+    add.set_defaults(run=cmd_repo_add)
     ls = rs.add_parser("list", help="repositories with their connection state")
     ls.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    ls.set_defaults(handler=cmd_repo_list)
+    ls.set_defaults(run=cmd_repo_list)
     rm = rs.add_parser("rm", help="unregister a repository and delete its keyring entry")
     rm.add_argument("url", metavar="URL", help="repository URL")
-    rm.set_defaults(handler=cmd_repo_rm)
+    rm.set_defaults(run=cmd_repo_rm)
 
     rc = sub.add_parser(
         "repocreds", help="credential templates: credentials for every repository URL with a prefix"
@@ -67,13 +67,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     radd.add_argument("url", metavar="PREFIX", help="URL prefix, e.g. https://git.example.com/team/")
     _cred_flags(radd)
     radd.add_argument("--upsert", action="store_true", help="replace an existing template")
-    radd.set_defaults(handler=cmd_repocreds_add)
+    radd.set_defaults(run=cmd_repocreds_add)
     rls = rcs.add_parser("list", help="credential templates")
     rls.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    rls.set_defaults(handler=cmd_repocreds_list)
+    rls.set_defaults(run=cmd_repocreds_list)
     rrm = rcs.add_parser("rm", help="remove a credential template and its keyring entry")
     rrm.add_argument("url", metavar="PREFIX", help="URL prefix")
-    rrm.set_defaults(handler=cmd_repocreds_rm)
+    rrm.set_defaults(run=cmd_repocreds_rm)
 
 
 def _ws(args: argparse.Namespace) -> Workspace:

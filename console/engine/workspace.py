@@ -138,12 +138,12 @@ class Workspace:
                 )
             cluster = SimCluster(path, name, cfg.server, label=shown, must_exist=True)
         elif cfg.type == "kube" and cfg.credentials == "keyring":
-            from console.cluster.kube import KubeCluster
+            from console.cluster.kube.client import KubeCluster
             from console.engine.credentials import keyring_kubeconfig
 
             cluster = KubeCluster(name, config_dict=keyring_kubeconfig(name, cfg.server), context=name)
         elif cfg.type == "kube":
-            from console.cluster.kube import KubeCluster
+            from console.cluster.kube.client import KubeCluster
 
             kubeconfig = cfg.kubeconfig or os.environ.get("KUBECONFIG") or None
             if kubeconfig:
