@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from console.cli import app_resources
 from console.cli.args import with_workspace
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, one_line, table
@@ -29,6 +30,9 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     res.add_argument("app", metavar="APP", help="application name")
     res.add_argument(
         "-o", "--output", choices=["json", "tree"], default=None, metavar="json|tree", help="output format"
+    )
+    res.add_argument(
+        "--orphaned", action="store_true", help="list orphaned resources (project orphanedResources)"
     )
     res.set_defaults(run=with_workspace(cmd_resources))
     ev = app_sub.add_parser("events", help="Kubernetes Events of the application's objects, oldest first")
@@ -74,6 +78,10 @@ def _tree(ws: Workspace, app: Obj) -> list[observe.TreeNode]:
 
 
 def cmd_resources(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.orphaned:
+        if args.output == "tree":
+            raise CommandError("--orphaned lists resources, it has no tree: use -o json or no -o")
+        return app_resources.cmd_app_resources(args)
     app = _app(ws, args.app)
     tree = _tree(ws, app)
     if args.output == "json":

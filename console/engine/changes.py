@@ -25,12 +25,12 @@ from typing import Any
 
 from console.cluster.api import ClusterError
 from console.cluster.events import EventRecord, list_events
-from console.engine import observe
+from console.engine import observe, repos
 from console.engine.diff.managedfields import parse_fields_key
 from console.engine.diff.resource import OWN_MANAGER
 from console.engine.health import transitions as health_transitions
 from console.engine.live import LiveState
-from console.engine.sources import GitCache, RepoError
+from console.engine.sources import RepoError
 from console.engine.workspace import Workspace
 
 Obj = dict[str, Any]
@@ -81,7 +81,7 @@ class Context:
     def __init__(self, ws: Workspace, since: datetime | None) -> None:
         self.ws = ws
         self.since = since
-        self.git = GitCache(ws.cache_dir / "git", allow_file_urls=ws.settings.allow_file_urls)
+        self.git = repos.git_cache(ws)  # URL rewrites and keyring credentials, as a refresh uses
         self.checker = observe.health_checker(ws)
         self._live: dict[str, LiveState | None] = {}
         self._events: dict[str, list[EventRecord]] = {}

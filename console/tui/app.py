@@ -319,9 +319,10 @@ class TrueupApp(App[int]):
     @work(thread=True, group="subjects", exclusive=True, exit_on_error=False)
     def _load_subjects(self) -> None:
         """Commit subjects for the REV/COMMIT column (once per SHA; commits never change)."""
-        from console.engine.sources import GitCache, RepoError
+        from console.engine import repos
+        from console.engine.sources import RepoError
 
-        gitc = GitCache(self.ws.cache_dir / "git", allow_file_urls=self.ws.settings.allow_file_urls)
+        gitc = repos.git_cache(self.worker_ws)
         found: dict[str, str] = {}
         for f in list(self.facts.values()):
             for sha in (f.revision, f.synced_revision):

@@ -611,13 +611,14 @@ class ApplicationScreen(ConsoleScreen):
     # ------------------------------------------------------------------ history
 
     def load_history_subjects(self) -> None:
-        from console.engine.sources import GitCache, RepoError
+        from console.engine import repos
+        from console.engine.sources import RepoError
 
         app = self.obj
         ws = self.console.worker_ws
 
         def fetch() -> dict[str, str]:
-            gitc = GitCache(ws.cache_dir / "git", allow_file_urls=ws.settings.allow_file_urls)
+            gitc = repos.git_cache(ws)
             out: dict[str, str] = {}
             for h in (app.get("status") or {}).get("history") or []:
                 src = h.get("source") or ((h.get("sources") or [{}])[0])
