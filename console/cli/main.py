@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from console.cli import (
     app,
     apply,
+    changes,
     cluster,
     console,
     controller,
@@ -37,7 +38,7 @@ from console.engine.refresh import UnknownApplication
 from console.engine.workspace import WorkspaceError
 
 # In `trueup --help` order.
-NOUNS = (demo, console, install, cluster, repo, apply, importer, refresh, app, project, controller)
+NOUNS = (demo, console, install, cluster, repo, apply, importer, refresh, app, project, changes, controller)
 NO_WORKSPACE_FLAG = ("trueup demo",)  # demo takes its directory as an argument
 
 

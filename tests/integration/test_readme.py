@@ -49,6 +49,7 @@ REPLACED: dict[str, str] = {
 # documented non-zero exit codes, per exact command (before any trailing comment)
 EXIT_CODES: dict[str, set[int]] = {
     "trueup app diff identity-api-prod-us": {1},  # exit 1: there is a diff (the seeded kubectl edit)
+    "trueup app logs risk-engine-prod-eu": {1},  # exit 1: its containers never started (unpullable image)
 }
 
 
