@@ -127,8 +127,10 @@ class AppStore:
 
     # writes -----------------------------------------------------------
     def install(self) -> None:
-        """Idempotent: CRDs and the namespace."""
-        for crd in crds():
+        """Idempotent: CRDs (the trueup kinds and the audit chain's) and the namespace."""
+        from console.engine.audit.crd import crds as audit_crds
+
+        for crd in [*crds(), *audit_crds()]:
             self.cluster.apply(crd, field_manager=self.field_manager, force=True)
         self.cluster.apply(namespace_manifest(), field_manager=self.field_manager, force=True)
 

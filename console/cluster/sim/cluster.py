@@ -364,6 +364,20 @@ class SimCluster:
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
 
+    def self_subject_review(self) -> Obj:
+        """The identity this SimCluster acts as (the real apiserver's answer for the same cert)."""
+        if self.identity is None:
+            return {"username": "admin", "groups": list(admission.ADMIN_GROUPS)}
+        return {"username": self.identity.user, "groups": list(self.identity.all_groups)}
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        if self.identity is None:
+            return True
+        with self.store.read():
+            return rbac.allowed(self.store, self.identity, verb, group, resource, "", namespace, name)
+
     def server_version(self) -> str:
         return SERVER_VERSION
 
