@@ -351,10 +351,26 @@ class _Pass:
             except _Superseded:
                 pass  # persist reports the Terminating phase it just wrote
             return tk.TERMINATING  # observable; the next pass terminates, as Argo's controller does
+        if self._blocked_by_window():
+            return tk.RUNNING
         waiting = self._retry_gate()
         if waiting is not None:
             return waiting
         return self._sync()
+
+    def _blocked_by_window(self) -> bool:
+        """Argo's syncWindowPreventsSync: the operation waits, Running, with Argo's message."""
+        from console.engine.governance.inflight import MSG_BLOCKED_BY_WINDOW, operation_blocked
+
+        if not operation_blocked(self.ws, self.store, self.app, self.state, self.now):
+            return False
+        if self.state.get("message") != MSG_BLOCKED_BY_WINDOW:
+            self.state["message"] = MSG_BLOCKED_BY_WINDOW
+            try:
+                self.persist(results=False)
+            except _Superseded:
+                pass
+        return True
 
     def _retry_gate(self) -> str | None:
         """A failed attempt scheduled for retry: wait for NextRetryAt, then start attempt #N."""
