@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.output import emit_json, emit_yaml, emit_yaml_all, one_line, table
 from console.cli.output import fields as emit_fields
 from console.cluster.api import NotFound, Obj
@@ -34,7 +35,15 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_demo(args)
     if cmd == "console":
         return cmd_console(args)
+    if cmd == "rbac" and args.policy_file:
+        return gov.cmd_rbac_can(None, args)  # a policy file needs no workspace
     ws = open_workspace(args.workspace)
+    if cmd == "whoami":
+        return gov.cmd_whoami(ws, args)
+    if cmd == "rbac":
+        return gov.cmd_rbac_can(ws, args)
+    if cmd == "audit":
+        return gov.cmd_audit(ws, args)
     if cmd == "install":
         return cmd_install(ws, args)
     if cmd == "refresh":
@@ -51,6 +60,8 @@ def dispatch(args: argparse.Namespace) -> int:
             "history": cmd_app_history,
             "rollback": cmd_app_rollback,
             "delete": cmd_app_delete,
+            "set": cmd_app_set,
+            "confirm-deletion": cmd_app_confirm_deletion,
         }[args.app_command](ws, args)
     if cmd == "project":
         return {"list": cmd_project_list, "get": cmd_project_get}[args.project_command](ws, args)
@@ -105,7 +116,15 @@ def cmd_install(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(ws: Workspace, args: argparse.Namespace) -> int:
-    report = refresh(ws, args.apps or None, hard=args.hard)
+    if args.apps:
+        for name in dict.fromkeys(args.apps):
+            _readable(ws, args, name)
+        names = list(args.apps)
+    else:
+        names = [
+            a["metadata"]["name"] for a in gov.visible_apps(ws, args, AppStore(ws.control()).list_apps())
+        ]
+    report = refresh(ws, names, hard=args.hard)
     servers = {c.server: c.name for c in ws.clusters.values()}
     if args.output == "json":
         refreshed = {c.name for c in report.comparisons}
@@ -135,9 +154,24 @@ def cmd_refresh(ws: Workspace, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- app
 
 
-def _summaries(ws: Workspace) -> list[dict[str, Any]]:
+def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -> list[dict[str, Any]]:
+    """`app list` rows of the applications the user may `get`; `windows`: with sync-window state."""
     servers = {c.server: c.name for c in ws.clusters.values()}
-    return [views.app_summary(a, servers) for a in AppStore(ws.control()).list_apps()]
+    apps = gov.visible_apps(ws, args, AppStore(ws.control()).list_apps())
+    rows = []
+    for a in apps:
+        row = views.app_summary(a, servers)
+        if windows:
+            row.update(gov.window_fields(ws, a))
+        rows.append(row)
+    return rows
+
+
+def _readable(ws: Workspace, args: argparse.Namespace, name: str) -> Obj:
+    """The application, if the user may `get` it (exit 3 otherwise)."""
+    app = _get_app(ws, name)
+    gov.require_get(ws, args, app)
+    return app
 
 
 def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
@@ -149,7 +183,7 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
                 f"project{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} not found "
                 "(see `trueup project list`)"
             )
-    rows = _summaries(ws)
+    rows = _summaries(ws, args, windows=args.output in ("wide", "json", "yaml"))
     if args.project:
         rows = [r for r in rows if r["project"] in args.project]
     if args.sync:  # canonical spelling from the parser
@@ -167,7 +201,7 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
     else:
         headers = ["NAME", "PROJECT", "CLUSTER", "NAMESPACE", "SYNC", "HEALTH"]
         if out == "wide":
-            headers += ["REVISION", "AUTOSYNC", "CONDITIONS", "MESSAGE"]
+            headers += ["REVISION", "AUTOSYNC", "SYNC-WINDOW", "CONDITIONS", "MESSAGE"]
         data = []
         for r in rows:
             row = [
@@ -181,13 +215,24 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
             if out == "wide":
                 row += [
                     (r["sync"]["revision"] or "")[:7],
-                    ("on" + ("+selfheal" if r["selfHeal"] else "")) if r["autoSync"] else "off",
+                    _autosync_text(r),
+                    gov.window_text(r),
                     ",".join(c["type"] for c in r["conditions"]) or "-",
                     one_line(r["health"]["message"] or "", 60),
                 ]
             data.append(row)
         table(headers, data)
     return 0
+
+
+def _autosync_text(r: dict[str, Any]) -> str:
+    if not r["autoSync"]:
+        return "off"
+    text = "on" + ("+selfheal" if r["selfHeal"] else "")
+    suspension = r.get("suspension")
+    if suspension:
+        text += f" ({'selfheal ' if suspension['scope'] == 'self-heal' else ''}suspended)"
+    return text
 
 
 def _get_app(ws: Workspace, name: str) -> Obj:
@@ -198,7 +243,7 @@ def _get_app(ws: Workspace, name: str) -> Obj:
 
 
 def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
-    app = _get_app(ws, args.app)
+    app = _readable(ws, args, args.app)
     if args.refresh or args.hard_refresh:  # as argocd: refresh this app, then show the new status
         refresh(ws, [args.app], hard=args.hard_refresh)
         app = _get_app(ws, args.app)
@@ -243,6 +288,14 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         ),
         ("Reconciled", s["reconciledAt"] or "never"),
     ]
+    win = gov.window_fields(ws, app)
+    if win["syncWindows"]:
+        fields += [("SyncWindow", gov.window_text(win)), ("Assigned Windows", gov.assigned_windows(win))]
+    if win["suspension"]:
+        sp = win["suspension"]
+        fields.append(
+            ("Suspended", f"{sp['scope']} until {sp['until']} by {sp['by']} ({one_line(sp['reason'], 80)})")
+        )
     fields += [("Condition", f"{c['type']}: {one_line(c['message'], 120)}") for c in s["conditions"]]
     emit_fields(fields)
     resources = (app.get("status") or {}).get("resources") or []
@@ -281,7 +334,7 @@ def _print_tree(nodes: list[dict[str, Any]], prefix: str) -> None:
 
 
 def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
-    _get_app(ws, args.app)
+    _readable(ws, args, args.app)
     cmp = compare_one(ws, args.app, revision=args.revision)
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if errors:
@@ -339,7 +392,7 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
-    _get_app(ws, args.app)
+    _readable(ws, args, args.app)
     cmp = compare_one(ws, args.app)
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if args.source == "git" and errors:
@@ -366,7 +419,7 @@ def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_project_list(ws: Workspace, args: argparse.Namespace) -> int:
-    projects = AppStore(ws.control()).list_projects()
+    projects = gov.visible_projects(ws, args, AppStore(ws.control()).list_projects())
     if args.output == "json":
         emit_json(projects)
     elif args.output == "yaml":
@@ -395,6 +448,7 @@ def cmd_project_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_project_get(ws: Workspace, args: argparse.Namespace) -> int:
+    gov.require_project_get(ws, args, args.name)
     try:
         proj = AppStore(ws.control()).get_project(args.name)
     except NotFound:
@@ -414,12 +468,6 @@ def _holder() -> str:
     import socket
 
     return f"cli-{socket.gethostname()}-{os.getpid()}"
-
-
-def _initiated_by() -> dict[str, Any]:
-    from console.engine.workspace import current_user
-
-    return {"username": current_user(), "automated": False}
 
 
 def _parse_resource(spec: str) -> dict[str, str]:
@@ -625,7 +673,9 @@ def _interrupted(ws: Workspace, name: str, holder: str, signum: int, *, waiting:
         return code
 
 
-def _run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> int:
+def _follower(ws: Workspace, name: str, args: argparse.Namespace, holder: str) -> Callable[[], Obj]:
+    """Run the requested operation to completion here (inside the audited attempt), printing
+    progress; Ctrl-C/SIGTERM raise _Signalled out of the gate, which records it."""
     from console.engine.sync.executor import run_operation
 
     quiet = getattr(args, "output", None) == "json"
@@ -638,79 +688,93 @@ def _run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> in
             print(line, file=sys.stderr)
             last[0] = line
 
-    holder = _holder()
-    try:
+    def follow() -> Obj:
         with _interrupts():
-            app = run_operation(ws, name, holder=holder, timeout=args.timeout, progress=progress, poll=0.25)
-    except _Signalled as sig:
-        return _interrupted(ws, name, holder, sig.signum)
+            return run_operation(ws, name, holder=holder, timeout=args.timeout, progress=progress, poll=0.25)
+
+    return follow
+
+
+def _operation_result(ws: Workspace, args: argparse.Namespace, result: Any, requested: str) -> int:
+    gov.finish(result)
+    if args.async_:
+        print(requested)
+        return 0
+    app = result.value if isinstance(result.value, dict) else _get_app(ws, args.app)
     return _print_operation(app, getattr(args, "output", None))
 
 
 def cmd_app_sync(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync import options as so
-    from console.engine.sync.operation import OperationInProgress, request_sync
+    from console.engine.governance import actions
 
     _get_app(ws, args.app)
     resources = [_parse_resource(r) for r in args.resource or []]
+    holder = _holder()
     try:
-        request_sync(
-            AppStore(ws.control()),
+        result = actions.sync(
+            gov.gate(ws, args),
             args.app,
             revision=args.revision,
             prune=args.prune,
             dry_run=args.dry_run,
             force=args.force,
             resources=resources or None,
-            initiated_by=_initiated_by(),
+            reason=args.reason,
+            break_glass=args.break_glass,
+            confirm=args.confirm,
+            follow=None if args.async_ else _follower(ws, args.app, args, holder),
         )
-    except OperationInProgress as exc:
-        raise CommandError(f"cannot sync {args.app}: {exc}", 4) from None
-    except so.UnsupportedSyncOption as exc:
-        raise CommandError(str(exc)) from None
-    if args.async_:
-        print(f"sync of {args.app} requested; follow it with `trueup app wait {args.app} --operation`")
-        return 0
-    return _run_to_completion(ws, args.app, args)
+    except _Signalled as sig:
+        return _interrupted(ws, args.app, holder, sig.signum)
+    return _operation_result(
+        ws,
+        args,
+        result,
+        f"sync of {args.app} requested; follow it with `trueup app wait {args.app} --operation`",
+    )
 
 
 def cmd_app_rollback(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync.history import MSG_AUTO_SYNC, RollbackRefused, rollback
-    from console.engine.sync.operation import OperationInProgress
+    from console.engine.governance import actions
 
     _get_app(ws, args.app)
+    holder = _holder()
     try:
-        rollback(
-            AppStore(ws.control()),
+        result = actions.rollback(
+            gov.gate(ws, args),
             args.app,
             args.id,
-            initiated_by=_initiated_by(),
             dry_run=args.dry_run,
             prune=args.prune,
+            reason=args.reason,
+            break_glass=args.break_glass,
+            confirm=args.confirm,
+            follow=None if args.async_ else _follower(ws, args.app, args, holder),
         )
-    except OperationInProgress as exc:
-        raise CommandError(f"cannot roll back {args.app}: {exc}", 4) from None
-    except RollbackRefused as exc:
-        raise CommandError(str(exc), 4 if str(exc) == MSG_AUTO_SYNC else 2) from None
-    if args.async_:
-        print(f"rollback of {args.app} to history id {args.id} requested")
-        return 0
-    return _run_to_completion(ws, args.app, args)
+    except _Signalled as sig:
+        return _interrupted(ws, args.app, holder, sig.signum)
+    return _operation_result(ws, args, result, f"rollback of {args.app} to history id {args.id} requested")
 
 
 def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
-    """Argo's TerminateOperation, then the termination itself when no live controller holds the
-    operation, so it never waits for a controller that is not running."""
+    """Argo's TerminateOperation (break-glass), then the termination itself when no live
+    controller holds the operation, so it never waits for a controller that is not running."""
+    from console.engine.governance import actions
     from console.engine.sync import lease
-    from console.engine.sync.operation import NoOperation, is_in_progress, request_terminate
+    from console.engine.sync.operation import is_in_progress
 
     _get_app(ws, args.app)
     store = AppStore(ws.control())
-    try:
-        request_terminate(store, args.app)
-    except NoOperation as exc:
-        raise CommandError(f"{exc} (application {args.app})") from None
-    app = _finish_termination(ws, args.app, _holder())
+    result = actions.terminate(
+        gov.gate(ws, args),
+        args.app,
+        reason=args.reason,
+        break_glass=args.break_glass,
+        confirm=args.confirm,
+        finish=lambda: _finish_termination(ws, args.app, _holder()),
+    )
+    gov.finish(result)
+    app = result.value if isinstance(result.value, dict) else store.get_app(args.app)
     if is_in_progress(app):
         owner = lease.holder_of(store.cluster, args.app) or "its executor"
         print(f"Application '{args.app}' operation terminating; {owner} finishes it")
@@ -719,10 +783,52 @@ def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app_set(ws: Workspace, args: argparse.Namespace) -> int:
+    """governance's part of `app set`: --auto-sync on|off (onboarding adds the field flags)."""
+    from console.engine.governance import actions, breakglass
+
+    _get_app(ws, args.app)
+    if args.auto_sync is None:
+        raise CommandError(
+            f"nothing to set on {args.app}: give --auto-sync on|off (see `trueup app set --help`)"
+        )
+    if args.auto_sync == "on" and (args.for_ or args.self_heal_only):
+        raise CommandError("--for and --self-heal-only go with --auto-sync off")
+    try:
+        span = breakglass.parse_for(args.for_)
+    except breakglass.BreakGlassError as exc:
+        raise CommandError(str(exc)) from None
+    result = actions.set_auto_sync(
+        gov.gate(ws, args),
+        args.app,
+        args.auto_sync == "on",
+        scope=breakglass.SCOPE_SELF_HEAL if args.self_heal_only else breakglass.SCOPE_AUTO_SYNC,
+        duration=span,
+        reason=args.reason,
+        break_glass=args.break_glass,
+        confirm=args.confirm,
+    )
+    gov.finish(result)
+    print(f"{args.app}: {result.message} (audit record {result.audit_seq})")
+    return 0
+
+
+def cmd_app_confirm_deletion(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.governance import actions
+
+    _get_app(ws, args.app)
+    result = actions.confirm_deletion(
+        gov.gate(ws, args), args.app, reason=args.reason, break_glass=args.break_glass, confirm=args.confirm
+    )
+    gov.finish(result)
+    print(f"{args.app}: {result.message} (audit record {result.audit_seq})")
+    return 0
+
+
 def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
     from console.engine.sync.history import entries
 
-    history = entries(_get_app(ws, args.app))
+    history = entries(_readable(ws, args, args.app))
     if args.output == "json":
         emit_json(history)
         return 0
@@ -761,7 +867,7 @@ def cmd_app_wait(ws: Workspace, args: argparse.Namespace) -> int:
     when no other executor holds its Lease, so waiting works without a running controller."""
     import time
 
-    _get_app(ws, args.app)
+    _readable(ws, args, args.app)
     want_sync, want_health, want_op = args.sync, args.health, args.operation
     if not (want_sync or want_health or want_op):
         want_sync = want_health = want_op = True
@@ -814,7 +920,7 @@ def _wait_loop(
 
 
 def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync.deletion import DeletionRefused, delete_app
+    from console.engine.governance import actions
 
     _get_app(ws, args.app)
     if not args.yes:
@@ -830,12 +936,17 @@ def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
     def progress(step: Any) -> None:
         print(step.message, file=sys.stderr)
 
-    try:
-        delete_app(ws, args.app, cascade=args.cascade, timeout=args.timeout, progress=progress)
-    except DeletionRefused as exc:
-        raise CommandError(str(exc)) from None
-    except TimeoutError as exc:
-        raise CommandError(str(exc), 1) from None
+    result = actions.delete(
+        gov.gate(ws, args),
+        args.app,
+        cascade=args.cascade,
+        timeout=args.timeout,
+        progress=progress,
+        reason=args.reason,
+    )
+    gov.finish(result)
+    if not result.ok:
+        raise CommandError(result.message, result.code)
     print(f"application '{args.app}' deleted")
     return 0
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from console.cli import commands, output
+from console.cli import governance as gov
 from console.cluster.api import ClusterError, Forbidden, NotFound, Timeout, Unavailable
 from console.engine.refresh import UnknownApplication
 from console.engine.workspace import WorkspaceError
@@ -131,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace directory (default: $TRUEUP_WORKSPACE, then the current directory and its parents)",
     )
     p.add_argument("--version", action="version", version=f"trueup {_version()}", help="print the version")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as USER (needs the impersonate permission: kubernetes RBAC on a real control cluster, "
+        "`accounts, impersonate, USER` on a sim workspace)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
@@ -214,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("name", metavar="NAME", help="project name")
     pg.add_argument("-o", "--output", **_fmt(["json", "yaml"], "yaml"))
 
+    gov.register(sub)
+
     ctl = sub.add_parser("controller", help="the reconcile loop (refresh, auto-sync, self-heal, operations)")
     ctl_sub = ctl.add_subparsers(dest="controller_command", metavar="SUBCOMMAND", required=True)
     ctl_run = ctl_sub.add_parser(
@@ -228,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     for leaf in _leaves(p):
         if leaf not in (p, demo):  # demo takes its directory as an argument
             _workspace_flag(leaf)
+            leaf.add_argument(
+                "--as",
+                dest="as_user",
+                default=argparse.SUPPRESS,
+                metavar="USER",
+                help="act as USER (as `trueup --as USER ...`)",
+            )
     return p
 
 
@@ -253,6 +270,9 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction[Any]) -> None:
     sync.add_argument("--async", dest="async_", action="store_true", help="request the sync and return")
     _timeout(sync, "terminate the operation after this long")
     sync.add_argument("-o", "--output", **_fmt(["json"]))
+    gov.add_break_glass_flags(
+        sync, "sync through an active deny window or while auto-sync is on (suspends it 1h)"
+    )
     wait = app_sub.add_parser(
         "wait", help="wait until the application is synced/healthy/idle (exit 1 on timeout)"
     )
@@ -261,8 +281,9 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction[Any]) -> None:
     wait.add_argument("--health", action="store_true", help="wait for health Healthy")
     wait.add_argument("--operation", action="store_true", help="wait for the running operation to finish")
     _timeout(wait, "give up after this long")
-    term = app_sub.add_parser("terminate-op", help="terminate the running operation")
+    term = app_sub.add_parser("terminate-op", help="terminate the running operation (break-glass)")
     term.add_argument("app", metavar="APP", help="application name")
+    gov.add_break_glass_flags(term, "terminating an operation is break-glass", required=True)
     hist = app_sub.add_parser("history", help="deployment history")
     hist.add_argument("app", metavar="APP", help="application name")
     hist.add_argument("-o", "--output", **_fmt(["json"]))
@@ -276,6 +297,7 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction[Any]) -> None:
     rb.add_argument("--async", dest="async_", action="store_true", help="request the rollback and return")
     _timeout(rb, "terminate the operation after this long")
     rb.add_argument("-o", "--output", **_fmt(["json"]))
+    gov.add_break_glass_flags(rb, "roll back while auto-sync is on (suspends it 1h) or through a deny window")
     dele = app_sub.add_parser("delete", help="delete an application (and, cascading, its resources)")
     dele.add_argument("app", metavar="APP", help="application name")
     dele.add_argument(
@@ -286,6 +308,17 @@ def _add_operation_parsers(app_sub: argparse._SubParsersAction[Any]) -> None:
     )
     dele.add_argument("--yes", action="store_true", help="do not ask for the typed application name")
     _timeout(dele, "give up waiting for the deletion after this long")
+    dele.add_argument("--reason", metavar="TEXT", default="", help="why (recorded in the audit record)")
+    # governance: app set --auto-sync (onboarding adds app create's field flags to the same parser)
+    aset = app_sub.add_parser("set", help="change an application (auto-sync suspension: break-glass)")
+    aset.add_argument("app", metavar="APP", help="application name")
+    gov.add_app_set_flags(aset)
+    conf = app_sub.add_parser(
+        "confirm-deletion",
+        help="approve the Prune=confirm / Delete=confirm deletions waiting in APP (break-glass)",
+    )
+    conf.add_argument("app", metavar="APP", help="application name")
+    gov.add_break_glass_flags(conf, "approving deletions is break-glass", required=True)
 
 
 def _history_id(text: str) -> int:
@@ -349,6 +382,8 @@ def _run(args: argparse.Namespace) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.code)
     except commands.CommandError as exc:
+        return _fail(str(exc), exc.code)
+    except gov.GovernanceError as exc:
         return _fail(str(exc), exc.code)
     except (WorkspaceError, UnknownApplication) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)

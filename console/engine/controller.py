@@ -32,7 +32,13 @@ from console.engine.compare import (
     status_fingerprint,
     status_of,
 )
-from console.engine.controller_autosync import AutoSyncDecision, ResourceView, SelfHealBackoff, automated, decide
+from console.engine.controller_autosync import (
+    AutoSyncDecision,
+    ResourceView,
+    SelfHealBackoff,
+    automated,
+    decide,
+)
 from console.engine.controller_log import ControllerLog
 from console.engine.controller_watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
 from console.engine.governance.gate import Gate
@@ -382,7 +388,12 @@ class Controller:
 
         params = {"prune": d.prune, "selfHealAttempts": d.self_heal_attempts, "resources": len(d.resources)}
         result = actions.auto_sync(
-            self._gate(), name, self_heal=d.self_heal, request=request, revision=d.revision_text, parameters=params
+            self._gate(),
+            name,
+            self_heal=d.self_heal,
+            request=request,
+            revision=d.revision_text,
+            parameters=params,
         )
         for warning in result.warnings:
             self.log.warning(warning, app=name)

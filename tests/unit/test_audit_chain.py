@@ -174,7 +174,9 @@ def _write(path: Path, lines: list[str]) -> Path:
 def test_export_one_byte_changed(exported: tuple[Path, list[str]]) -> None:
     path, lines = exported
     changed = list(lines)
-    changed[3] = changed[3].replace('"user0"', '"user9"').replace('"user1"', '"user9"').replace('"user2"', '"user9"')
+    changed[3] = (
+        changed[3].replace('"user0"', '"user9"').replace('"user1"', '"user9"').replace('"user2"', '"user9"')
+    )
     v = verify_export(_write(path, changed))
     assert not v.ok and v.bad_seq == 3 and "line 4" in v.problem and "edited" in v.problem
     # a byte that breaks the JSON itself

@@ -9,7 +9,9 @@ from console.engine.governance import rbac
 from console.engine.model import parse_project
 
 
-def enf(user_policy: str = "", default: str = "", *, builtin: bool = True, mode: str = "glob") -> rbac.Enforcer:
+def enf(
+    user_policy: str = "", default: str = "", *, builtin: bool = True, mode: str = "glob"
+) -> rbac.Enforcer:
     return rbac.Enforcer(
         rbac.PolicyConfig(policy_csv=user_policy, default_role=default, match_mode=mode), use_builtin=builtin
     )
@@ -106,7 +108,12 @@ g, bob, role:bar-admin
 
 @pytest.mark.parametrize(
     ("sub", "obj", "want"),
-    [("bob", "bar/obj", True), ("bob", "foo/obj", False), ("alice", "foo/obj", True), ("alice", "bar/obj", False)],
+    [
+        ("bob", "bar/obj", True),
+        ("bob", "foo/obj", False),
+        ("alice", "foo/obj", True),
+        ("alice", "bar/obj", False),
+    ],
 )
 def test_project_isolation(sub: str, obj: str, want: bool) -> None:
     assert enf(ISOLATION, builtin=False).enforce(sub, "applications", "delete", obj) is want
@@ -173,7 +180,9 @@ def test_default_glob_match_mode() -> None:
 
 def test_regex_match_mode() -> None:
     e = enf(
-        'p, alice, clusters, get, "https://github.com/argo[a-z]{4}/argo-[a-z]+.git", allow', builtin=False, mode="regex"
+        'p, alice, clusters, get, "https://github.com/argo[a-z]{4}/argo-[a-z]+.git", allow',
+        builtin=False,
+        mode="regex",
     )
     assert e.enforce("alice", "clusters", "get", "https://github.com/argoproj/argo-cd.git")
     assert not e.enforce("alice", "clusters", "get", "https://github.com/argoproj/1argo-cd.git")
@@ -292,7 +301,10 @@ PROJECT = parse_project(
                         "p, proj:payments:deployer, projects, delete, payments, allow",
                     ],
                 },
-                {"name": "ci", "policies": ["p, proj:payments:ci, applications, sync, payments/staging, allow"]},
+                {
+                    "name": "ci",
+                    "policies": ["p, proj:payments:ci, applications, sync, payments/staging, allow"],
+                },
             ]
         },
     }
@@ -300,14 +312,23 @@ PROJECT = parse_project(
 
 
 def project_enf(policy: str = "", default: str = "") -> rbac.Enforcer:
-    return rbac.Enforcer(rbac.PolicyConfig(policy_csv=policy, default_role=default), projects={"payments": PROJECT})
+    return rbac.Enforcer(
+        rbac.PolicyConfig(policy_csv=policy, default_role=default), projects={"payments": PROJECT}
+    )
 
 
 @pytest.mark.parametrize(
     ("user", "groups", "res", "act", "obj", "want"),
     [
         ("bob", ["payments-dev"], "applications", "sync", "payments/api", True),
-        ("bob", ["payments-dev"], "applications", "sync", "payments/frozen", False),  # deny wins in the project
+        (
+            "bob",
+            ["payments-dev"],
+            "applications",
+            "sync",
+            "payments/frozen",
+            False,
+        ),  # deny wins in the project
         ("bob", ["payments-dev"], "applications", "sync", "risk/engine", False),  # refused line
         ("bob", ["payments-dev"], "projects", "get", "payments", True),  # roles may get their project
         ("bob", ["payments-dev"], "projects", "delete", "payments", False),
@@ -319,7 +340,9 @@ def project_enf(policy: str = "", default: str = "") -> rbac.Enforcer:
         ("admin", [], "applications", "sync", "payments/api", True),  # built-in admin
     ],
 )
-def test_project_roles_with_groups(user: str, groups: list[str], res: str, act: str, obj: str, want: bool) -> None:
+def test_project_roles_with_groups(
+    user: str, groups: list[str], res: str, act: str, obj: str, want: bool
+) -> None:
     assert project_enf().enforce_claims(user, groups, res, act, obj) is want
 
 
@@ -328,7 +351,9 @@ def test_refused_project_lines_are_reported() -> None:
     e.enforce_claims("bob", ["payments-dev"], "applications", "sync", "payments/api")
     assert len(e.rejected) == 3
     assert any("object must be of form 'payments/*'" in r for r in e.rejected)
-    assert any("policy subject must be: 'proj:payments:deployer', not 'proj:risk:deployer'" in r for r in e.rejected)
+    assert any(
+        "policy subject must be: 'proj:payments:deployer', not 'proj:risk:deployer'" in r for r in e.rejected
+    )
     assert any("project resource must be" in r for r in e.rejected)
 
 

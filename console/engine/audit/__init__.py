@@ -5,4 +5,13 @@ from console.engine.audit.crd import crds
 from console.engine.audit.record import Entry
 from console.engine.audit.verify import ExportError, Verdict, verify_chain, verify_export
 
-__all__ = ["AuditChain", "ChainError", "Entry", "ExportError", "Verdict", "crds", "verify_chain", "verify_export"]
+__all__ = [
+    "AuditChain",
+    "ChainError",
+    "Entry",
+    "ExportError",
+    "Verdict",
+    "crds",
+    "verify_chain",
+    "verify_export",
+]

@@ -97,7 +97,7 @@ def incident_report(
 ) -> dict[str, Any]:
     """Everything done under `incident`, plus the chain verdict it was read with."""
     chosen = select(records, incident=incident)
-    times = [r.get("time") for r in chosen if r.get("time")]
+    times = [str(r["time"]) for r in chosen if r.get("time")]
     return {
         "incident": incident,
         "chain": {"source": chain_where, **verdict.to_dict()},

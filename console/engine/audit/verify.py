@@ -89,7 +89,10 @@ def verify_records(
                     i, f"record {seq} ({where}) comes before record {prev_seq + 1}: records were reordered"
                 )
             if seq <= prev_seq:
-                return bad(i, f"record {seq} ({where}) comes after record {prev_seq}: records were reordered or inserted")
+                return bad(
+                    i,
+                    f"record {seq} ({where}) comes after record {prev_seq}: records were reordered or inserted",
+                )
             missing = f"record {prev_seq + 1}" if seq == prev_seq + 2 else f"records {prev_seq + 1}-{seq - 1}"
             return bad(i, f"record {seq} ({where}) follows record {prev_seq}: {missing} missing (deleted)")
         if rec.get("prevHash") != prev_hash:
@@ -142,9 +145,19 @@ def verify_chain(chain: AuditChain) -> Verdict:
         named = crd.seq_of_name(name)
         if named is None or spec.get("seq") != named:
             if records:  # the records before it: chain checks only (the head is further on)
-                verdict = verify_records(records, int(records[-1].get("seq") or 0), str(records[-1].get("hash")), labels)
+                verdict = verify_records(
+                    records, int(records[-1].get("seq") or 0), str(records[-1].get("hash")), labels
+                )
                 if not verdict.ok:
-                    return Verdict(False, len(objs), head_seq, head_hash, verdict.problem, verdict.bad_seq, verdict.bad_where)
+                    return Verdict(
+                        False,
+                        len(objs),
+                        head_seq,
+                        head_hash,
+                        verdict.problem,
+                        verdict.bad_seq,
+                        verdict.bad_where,
+                    )
             return Verdict(
                 False,
                 len(objs),
@@ -172,10 +185,12 @@ def export_lines(chain: AuditChain) -> Iterable[str]:
 
 
 def write_export(chain: AuditChain, out: IO[str]) -> int:
-    n = -1
-    for n, line in enumerate(export_lines(chain)):
+    """Write the export; returns the number of records (the head line not counted)."""
+    lines = 0
+    for line in export_lines(chain):
         out.write(line + "\n")
-    return max(n, 0)
+        lines += 1
+    return max(lines - 1, 0)
 
 
 def read_export(path: Path) -> tuple[int, str, list[dict[str, Any]], list[str]]:
@@ -193,7 +208,9 @@ def read_export(path: Path) -> tuple[int, str, list[dict[str, Any]], list[str]]:
     parsed: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_EXPORT_LINE:
-            raise ExportError(f"{shown} line {number} is longer than {MAX_EXPORT_LINE} bytes: not an audit export")
+            raise ExportError(
+                f"{shown} line {number} is longer than {MAX_EXPORT_LINE} bytes: not an audit export"
+            )
         try:
             value = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -206,7 +223,7 @@ def read_export(path: Path) -> tuple[int, str, list[dict[str, Any]], list[str]]:
     head = parsed[0]
     if head.get("kind") != crd.CHAIN_KIND or not isinstance(head.get("seq"), int):
         raise ExportError(
-            f"{shown} line 1 is not the chain head ({{\"kind\": \"AuditChain\", ...}}): the export was edited or truncated at the start"
+            f'{shown} line 1 is not the chain head ({{"kind": "AuditChain", ...}}): the export was edited or truncated at the start'
         )
     labels = [f"line {i + 2}" for i in range(len(parsed) - 1)]
     return int(head["seq"]), str(head.get("hash") or ""), parsed[1:], labels

@@ -14,7 +14,15 @@ from typing import Any
 from console.cluster.api import Obj
 from console.engine.audit.record import BLOCKED, ERROR, FAILED, REQUESTED, SUCCEEDED, rfc3339_micro
 from console.engine.governance import breakglass
-from console.engine.governance.gate import EXIT_BAD_INPUT, EXIT_BLOCKED, Gate, GateResult, Outcome, Request, RunContext
+from console.engine.governance.gate import (
+    EXIT_BAD_INPUT,
+    EXIT_BLOCKED,
+    Gate,
+    GateResult,
+    Outcome,
+    Request,
+    RunContext,
+)
 
 INVALID = "invalid"
 Follow = Callable[[], Obj]
@@ -286,12 +294,19 @@ def lift_expired_suspension(gate: Gate, app: Obj) -> GateResult | None:
     def run(ctx: RunContext) -> Outcome:
         del ctx
         update_app(gate.store, name, breakglass.clear_suspension)
-        return Outcome(SUCCEEDED, f"{s.scope} of {name} restored: the suspension by {s.by} ({s.reason}) expired")
+        return Outcome(
+            SUCCEEDED, f"{s.scope} of {name} restored: the suspension by {s.by} ({s.reason}) expired"
+        )
 
     req = Request(
         "suspension-expired",
         name,
-        {"scope": s.scope, "until": s.to_dict()["until"], "suspendedBy": s.by, "suspensionAuditSeq": s.audit_seq},
+        {
+            "scope": s.scope,
+            "until": s.to_dict()["until"],
+            "suspendedBy": s.by,
+            "suspensionAuditSeq": s.audit_seq,
+        },
         reason=s.reason,
         skip_windows=True,
     )

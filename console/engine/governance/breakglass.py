@@ -89,7 +89,9 @@ def suspension_of(app: Obj) -> Suspension | None:
         detail = {}
     if not isinstance(detail, dict):
         detail = {}
-    scope = detail.get("scope") if detail.get("scope") in (SCOPE_AUTO_SYNC, SCOPE_SELF_HEAL) else SCOPE_AUTO_SYNC
+    scope = (
+        detail.get("scope") if detail.get("scope") in (SCOPE_AUTO_SYNC, SCOPE_SELF_HEAL) else SCOPE_AUTO_SYNC
+    )
     seq = detail.get("auditSeq")
     return Suspension(
         scope=str(scope),

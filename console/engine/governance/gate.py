@@ -170,7 +170,9 @@ class Gate:
         if self.identity.system:
             return True
         e = self.enforcer
-        return e.enforce_claims(self.identity.user, self.identity.claims_groups(e.config.scopes), resource, action, obj)
+        return e.enforce_claims(
+            self.identity.user, self.identity.claims_groups(e.config.scopes), resource, action, obj
+        )
 
     def can_get_app(self, app: Obj) -> bool:
         return self.can(rbac.RES_APPLICATIONS, rbac.ACT_GET, app_rbac_object(app))
@@ -322,7 +324,13 @@ class Gate:
         return GateResult(outcome, message, code, audit_seq=seq, warnings=self.warnings)
 
     def _no_audit(self, req: Request, exc: Exception) -> GateResult:
-        code = EXIT_DENIED if isinstance(exc, Forbidden) else EXIT_UNREACHABLE if isinstance(exc, Unavailable) else EXIT_FAILED
+        code = (
+            EXIT_DENIED
+            if isinstance(exc, Forbidden)
+            else EXIT_UNREACHABLE
+            if isinstance(exc, Unavailable)
+            else EXIT_FAILED
+        )
         return GateResult(
             ERROR,
             f"cannot write the audit record for {req.action} {req.app or req.obj}: {_one_line(exc)}; "
@@ -337,7 +345,10 @@ class Gate:
         entry = self._entry(req, base, PHASE_RESULT, out.status, out.message, None)
         entry.intent_seq = int(intent["seq"])
         if out.details:
-            entry.parameters = {**entry.parameters, **{k: v for k, v in out.details.items() if k != "traceback"}}
+            entry.parameters = {
+                **entry.parameters,
+                **{k: v for k, v in out.details.items() if k != "traceback"},
+            }
         try:
             rec = self.chain.append(entry)
         except (ClusterError, ChainError) as exc:
@@ -375,10 +386,10 @@ def diff_summary(app: Obj) -> dict[str, Any]:
     status = app.get("status") or {}
     resources = [r for r in status.get("resources") or [] if isinstance(r, dict)]
     changed = [r for r in resources if r.get("status") != "Synced"]
-    keys = [
-        f"{r.get('group') or 'core'}/{r.get('kind')} {(r.get('namespace') + '/') if r.get('namespace') else ''}{r.get('name')}"
-        for r in changed[:20]
-    ]
+    keys = []
+    for r in changed[:20]:
+        ns = f"{r['namespace']}/" if r.get("namespace") else ""
+        keys.append(f"{r.get('group') or 'core'}/{r.get('kind')} {ns}{r.get('name')}")
     out: dict[str, Any] = {
         "sync": str((status.get("sync") or {}).get("status") or "Unknown"),
         "health": str((status.get("health") or {}).get("status") or "Unknown"),
@@ -392,12 +403,20 @@ def diff_summary(app: Obj) -> dict[str, Any]:
 
 
 def window_verdict(
-    ws: Workspace, store: AppStore, app: Obj, now: datetime, *, manual: bool, op_started_at: datetime | None = None
+    ws: Workspace,
+    store: AppStore,
+    app: Obj,
+    now: datetime,
+    *,
+    manual: bool,
+    op_started_at: datetime | None = None,
+    project: model.AppProject | None = None,
 ) -> windows.WindowVerdict | None:
-    """The sync-window verdict for `app` now (None: app or project unreadable; compare reports those)."""
+    """The sync-window verdict for `app` now (None: app or project unreadable; compare reports those).
+    Pass the parsed `project` when evaluating many apps (`app list`)."""
     try:
         parsed = model.parse_application(app)
-        proj = model.parse_project(store.get_project(app_project(app)))
+        proj = project or model.parse_project(store.get_project(app_project(app)))
     except (model.SpecError, NotFound):
         return None
     dest = parsed.spec.destination

@@ -152,7 +152,12 @@ def _impersonate(ws: Workspace, real: Identity, as_user: str) -> Identity:
                 f"(needs: kubernetes RBAC impersonate on users/{as_user})"
             )
         return Identity(
-            as_user, (), verified=True, source=SOURCE_REVIEW, impersonated_by=real.user, warnings=real.warnings
+            as_user,
+            (),
+            verified=True,
+            source=SOURCE_REVIEW,
+            impersonated_by=real.user,
+            warnings=real.warnings,
         )
     from console.engine.governance import policy
 

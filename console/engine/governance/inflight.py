@@ -36,7 +36,9 @@ def break_glass_record(store: AppStore, app: Obj, operation: Obj) -> dict[str, o
     if not seq_text.isdigit():
         return None
     try:
-        obj = store.cluster.get(crd.API_VERSION, crd.RECORD_KIND, crd.NAMESPACE, crd.record_name(int(seq_text)))
+        obj = store.cluster.get(
+            crd.API_VERSION, crd.RECORD_KIND, crd.NAMESPACE, crd.record_name(int(seq_text))
+        )
     except (NotFound, ClusterError):
         return None
     rec = obj.get("spec") if isinstance(obj.get("spec"), dict) else None
@@ -56,7 +58,9 @@ def operation_blocked(ws: Workspace, store: AppStore, app: Obj, state: Obj, now:
     if not isinstance(op, dict) or not op.get("sync"):
         return False
     manual = not bool((op.get("initiatedBy") or {}).get("automated"))
-    verdict = window_verdict(ws, store, app, now, manual=manual, op_started_at=parse_time(state.get("startedAt")))
+    verdict = window_verdict(
+        ws, store, app, now, manual=manual, op_started_at=parse_time(state.get("startedAt"))
+    )
     if verdict is None or verdict.allowed:
         return False
     return break_glass_record(store, app, op) is None

@@ -32,7 +32,9 @@ def load_config(ws: Workspace) -> rbac.PolicyConfig:
         try:
             cm = ws.control().get("v1", "ConfigMap", NAMESPACE, RBAC_CONFIGMAP)
         except NotFound:
-            return rbac.PolicyConfig(source=f"built-in policy only (no ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP})")
+            return rbac.PolicyConfig(
+                source=f"built-in policy only (no ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP})"
+            )
         except Forbidden as exc:
             raise PolicyUnavailable(
                 f"cannot read the RBAC policy ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP}: {exc.message}; "

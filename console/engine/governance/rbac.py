@@ -188,7 +188,9 @@ def policy_csv(data: Mapping[str, Any]) -> str:
     main = data.get("policy.csv")
     if isinstance(main, str) and main:
         parts.append(main)
-    for key in sorted(k for k in data if k.startswith("policy.") and k.endswith(".csv") and k != "policy.csv"):
+    for key in sorted(
+        k for k in data if k.startswith("policy.") and k.endswith(".csv") and k != "policy.csv"
+    ):
         value = data[key]
         if isinstance(value, str) and value:
             parts.append(value)
@@ -271,7 +273,9 @@ def parse_line(line: str) -> list[str] | None:
     if len(tokens) < 2 or not tokens[0] or tokens[0] not in ("p", "g"):
         raise PolicyError(f"invalid RBAC policy: {line}")
     if tokens[0] == "p" and len(tokens) != 6:
-        raise PolicyError(f"invalid RBAC policy: {line} (a `p` line has 6 fields: p, sub, res, act, obj, eft)")
+        raise PolicyError(
+            f"invalid RBAC policy: {line} (a `p` line has 6 fields: p, sub, res, act, obj, eft)"
+        )
     if tokens[0] == "g" and len(tokens) != 3:
         raise PolicyError(f"invalid RBAC policy: {line} (a `g` line has 3 fields: g, subject, role)")
     if tokens[0] == "p" and tokens[5] not in ("allow", "deny"):
@@ -445,7 +449,9 @@ class Enforcer:
             return obj or None
         return None
 
-    def _enforce_one(self, enforcer: casbin.Enforcer, subject: str, resource: str, action: str, obj: str) -> bool:
+    def _enforce_one(
+        self, enforcer: casbin.Enforcer, subject: str, resource: str, action: str, obj: str
+    ) -> bool:
         """AC:util/rbac enforce: the default role first (its allow cannot be denied), then the subject."""
         if self.default_role and enforcer.enforce(self.default_role, resource, action, obj):
             return True
@@ -468,7 +474,9 @@ class Enforcer:
         enforcer, grouped = self._casbin(project)
         if user.startswith("proj:") and len(user.split(":")) == 3 and project is not None:
             # a project role token may act only inside its own project
-            allowed = user.split(":")[1] == project and self._enforce_one(enforcer, user, resource, action, obj)
+            allowed = user.split(":")[1] == project and self._enforce_one(
+                enforcer, user, resource, action, obj
+            )
         else:
             allowed = self._enforce_one(enforcer, user, resource, action, obj) or any(
                 g in grouped and bool(enforcer.enforce(g, resource, action, obj)) for g in groups

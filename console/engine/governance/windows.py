@@ -249,7 +249,9 @@ class WindowVerdict:
             "allowed": self.allowed,
             "active": [window_dict(w, now) for w in self.active],
             "matching": [window_dict(w, now) for w in self.matching],
-            "allowedAt": self.allowed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.allowed_at else None,
+            "allowedAt": self.allowed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if self.allowed_at
+            else None,
         }
 
 
@@ -309,7 +311,9 @@ def evaluate(
         return WindowVerdict(True, state, matching, tuple(active))
     deny = [w for w in active if w.kind == "deny"]
     blocking = tuple(deny) if deny else tuple(inactive_allow)
-    return WindowVerdict(False, state, matching, tuple(active), blocking, _allowed_again(matching, now, manual))
+    return WindowVerdict(
+        False, state, matching, tuple(active), blocking, _allowed_again(matching, now, manual)
+    )
 
 
 def _split(windows: Sequence[SyncWindow], now: datetime) -> tuple[list[SyncWindow], list[SyncWindow]]:
