@@ -290,7 +290,7 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
     ]
     win = gov.window_fields(ws, app)
     if win["syncWindows"]:
-        fields += [("SyncWindow", gov.window_text(win)), ("Assigned Windows", gov.assigned_windows(win))]
+        fields += [("Sync Window", gov.window_text(win)), ("Windows", gov.assigned_windows(win))]
     if win["suspension"]:
         sp = win["suspension"]
         fields.append(
@@ -833,7 +833,7 @@ def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
         emit_json(history)
         return 0
     table(
-        ["ID", "DATE", "REVISION", "INITIATED BY"],
+        ["ID", "DATE", "REVISION", "INITIATED BY", "REASON"],
         [
             [
                 h.get("id", ""),
@@ -841,11 +841,23 @@ def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
                 h.get("revision") or ",".join(h.get("revisions") or []),
                 (h.get("initiatedBy") or {}).get("username", "")
                 + (" (automated)" if (h.get("initiatedBy") or {}).get("automated") else ""),
+                _history_reason(h),
             ]
             for h in reversed(history)
         ],
     )
     return 0
+
+
+def _history_reason(entry: Obj) -> str:
+    """The `operation.info` reason (and break-glass audit record) a deployment was made under."""
+    from console.engine.governance import breakglass
+
+    info = {str(i.get("name")): str(i.get("value")) for i in entry.get("info") or [] if isinstance(i, dict)}
+    text = info.get(breakglass.INFO_REASON, "")
+    if breakglass.INFO_BREAK_GLASS in info:
+        text += f" [break-glass, audit record {info[breakglass.INFO_BREAK_GLASS]}]"
+    return one_line(text.strip(), 60) or "-"
 
 
 def _wait_reasons(app: Obj, want_sync: bool, want_health: bool, want_op: bool) -> list[str]:

@@ -168,7 +168,12 @@ def terminate(
     finish: Follow | None = None,
 ) -> GateResult:
     """Terminate the running operation (break-glass). `finish` runs the termination here."""
-    from console.engine.sync.operation import NoOperation, is_in_progress, request_terminate
+    from console.engine.sync.operation import MSG_NO_OPERATION, NoOperation, is_in_progress, request_terminate
+
+    current = gate._app(name)
+    if current is not None and not is_in_progress(current):
+        # nothing to terminate: say so before asking for break-glass flags (not an attempt)
+        return GateResult(INVALID, f"{MSG_NO_OPERATION} (application {name})", EXIT_BAD_INPUT)
 
     def run(ctx: RunContext) -> Outcome:
         try:

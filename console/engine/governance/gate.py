@@ -273,10 +273,17 @@ class Gate:
             needs.append(f"{what} of {req.app} is a break-glass action")
         if req.action in ("sync", "rollback") and app is not None and not req.parameters.get("dryRun"):
             if req.manual and breakglass.auto_sync_in_force(app, now):
-                needs.append(
-                    f"cannot {req.action} {req.app}: auto-sync is on (a manual {req.action} suspends it "
-                    f"for {int(breakglass.DEFAULT_SUSPENSION.total_seconds() // 60)}m)"
-                )
+                minutes = int(breakglass.DEFAULT_SUSPENSION.total_seconds() // 60)
+                if req.action == "rollback":  # Argo's own refusal, then how to get past it
+                    needs.append(
+                        f"cannot roll back {req.app}: rollback cannot be initiated when auto-sync is enabled "
+                        f"(a break-glass rollback suspends auto-sync for {minutes}m)"
+                    )
+                else:
+                    needs.append(
+                        f"cannot sync {req.app}: auto-sync is on (a break-glass sync suspends it for {minutes}m "
+                        "so the controller does not sync it straight back)"
+                    )
             if not req.skip_windows:
                 verdict = self.window_verdict(app, now, manual=req.manual)
                 if verdict is not None and not verdict.allowed:
