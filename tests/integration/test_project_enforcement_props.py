@@ -139,7 +139,7 @@ def _created_since(cluster: Cluster, rv: str) -> list[Obj]:
     return out
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=project_specs, dest_ns=st.sampled_from(NAMESPACES), items=objects)
 def test_no_application_deploys_outside_its_project(
     env: dict[str, Any], spec: dict[str, Any], dest_ns: str, items: list[dict[str, Any]]
@@ -185,3 +185,33 @@ def test_no_application_deploys_outside_its_project(
     # and the app-level destination itself must be permitted for anything to have been applied
     if created:
         assert dest_allowed(spec["patterns"], dest_ns)
+
+    # liveness: when the oracle permits everything, everything (but SyncFail hooks) was deployed
+    def permitted(item: dict[str, Any]) -> bool:
+        _api, kind, group, namespaced = item["kind"]
+        ns = (item["namespace"] or dest_ns) if namespaced else ""
+        return kind_allowed(pspec, group, kind, namespaced) and (
+            not namespaced or dest_allowed(spec["patterns"], ns)
+        )
+
+    if dest_allowed(spec["patterns"], dest_ns) and all(permitted(i) for i in items):
+        assert phase == "Succeeded", (op.operation_state(app) or {}).get("message")
+        wanted = {
+            m["metadata"]["name"] for m, i in zip(manifests, items, strict=True) if i["hook"] != "SyncFail"
+        }
+        assert wanted <= {o["metadata"]["name"] for o in created}
+        STATS["deployed"] += 1
+    else:
+        # one forbidden object (or a forbidden destination) and nothing of the app is applied,
+        # hooks included (Argo's sync permission validator fails the whole operation)
+        assert created == [], [o["metadata"]["name"] for o in created]
+        assert phase in ("Failed", "Error")
+        STATS["refused"] += 1
+
+
+STATS = {"deployed": 0, "refused": 0}
+
+
+def test_the_property_saw_both_outcomes() -> None:
+    """The generator must exercise both sides (runs after the property in file order)."""
+    assert STATS["deployed"] >= 3 and STATS["refused"] >= 3, STATS
