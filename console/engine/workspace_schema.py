@@ -73,6 +73,24 @@ class InventorySpec(_Model):
     roots: list[StrictStr] | None = None
 
 
+class UserSpec(_Model):
+    """A sim workspace's identity (governance): display name, email, groups."""
+
+    name: StrictStr = ""
+    email: StrictStr = ""
+    groups: list[StrictStr] | None = None
+
+
+class RbacSpec(_Model):
+    """argocd-rbac-cm keys (`policy.csv`, `policy.<x>.csv`, `policy.default`, `scopes`,
+    `policy.matchMode`) or the short `policy` / `default` / `matchMode` (governance)."""
+
+    policy: StrictStr | None = None
+    default: StrictStr | None = None
+    match_mode: Literal["glob", "regex"] | None = Field(default=None, alias="matchMode")
+    scopes: StrictStr | list[StrictStr] | None = None
+
+
 class WorkspaceSpec(_Model):
     api_version: StrictStr | None = Field(default=None, alias="apiVersion")
     kind: Literal["Workspace"]
@@ -80,8 +98,8 @@ class WorkspaceSpec(_Model):
     clusters: list[ClusterSpec]
     settings: SettingsSpec | None = None
     repositories: RepositoriesSpec | None = None
-    users: dict[StrictStr, Any] | None = None
-    rbac: dict[StrictStr, Any] | None = None
+    users: dict[StrictStr, UserSpec] | None = None
+    rbac: RbacSpec | None = None
     inventory: InventorySpec | None = None
 
 
