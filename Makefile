@@ -22,11 +22,13 @@ test: $(STAMP) check tools
 	TRUEUP_TOOLS_BIN=$$(bash scripts/build-tools.sh helm) PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# ruff, ruff format, import-linter contracts (pyproject.toml [tool.importlinter]) and mypy.
 check: lint typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check console widgets tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

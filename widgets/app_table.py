@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
-from widgets.safe_text import safe_text
 from widgets.status import status_text
+from widgets.text import safe_text
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Names, messages, file names and commit subjects come from repositories and clust
 `\\x1b]52;c;...\\x07` (OSC 52: write the clipboard) or `\\x1b[2J` would act on the operator's
 terminal, and U+202E (right-to-left override) would make `evil.yaml` look like another name.
 `visible()` rewrites every such character as a Python-style escape (`\\x1b`, `\\u202e`) so it is
-seen, not executed; `safe_text()` builds a `Text` from it (never markup).
+seen, not executed; `widgets.text.safe_text()` builds a Rich `Text` from it (never markup).
 
 Escaped: C0 controls (optionally keeping newline and tab), DEL, C1 (U+0080-U+009F), and the
 Unicode classes Cf (format: bidi embeddings/overrides/isolates, zero-width characters, tag
@@ -13,15 +13,14 @@ characters used for "ASCII smuggling", BOM), Cs (lone surrogates, which would al
 the text fail) and Zl/Zp (line/paragraph separators). Backslashes are kept as they are, so the
 visible form is for reading; JSON output carries the exact value.
 
-Stdlib only at import time except `rich.text` (needed for `safe_text`), so the CLI can share it.
+Pure strings and stdlib only (no Rich, no Textual; an import-linter contract holds it to that), so
+the CLI shares this one policy without loading the UI stack.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-
-from rich.text import Text
 
 # Candidates: anything outside printable ASCII. Most text is ASCII, so the regex finds nothing and
 # the string is returned unchanged; a candidate is then checked by its Unicode category.
@@ -63,8 +62,3 @@ def visible(text: object, *, keep_newlines: bool = False) -> str:
         return escape_char(ch) if is_unsafe(ch, keep_newlines=keep_newlines) else ch
 
     return _CANDIDATE.sub(repl, s)
-
-
-def safe_text(value: object, style: str = "", *, keep_newlines: bool = False) -> Text:
-    """A `Text` for a table cell or a status line: unsafe characters visible, never markup."""
-    return Text(visible(value, keep_newlines=keep_newlines), style=style)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from widgets.safe_text import safe_text
+from widgets.text import safe_text
 
 # word -> (symbol, theme-variable style)
 _SYMBOLS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,1 @@
+"""The demo fleet: its Git repository content, workspace and seeded incidents (bootstrap.py)."""

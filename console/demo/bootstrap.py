@@ -22,7 +22,8 @@ from pathlib import Path
 import git
 
 from console.cluster.api import Cluster, Obj
-from console.engine import hooks, model, tracking, yamlsafe
+from console.engine import annotations as anno
+from console.engine import model, tracking, yamlsafe
 from console.engine.appstore import AppStore
 from console.engine.sources import GitCache, render
 from console.engine.sync.operation import cluster_now, rfc3339
@@ -84,7 +85,7 @@ def _render_app(ws: Workspace, gitc: GitCache, app: Obj, sha: str) -> tuple[Clus
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         )  # untracked, as in Argo
     for obj in sorted((model.map_argo_api_version(o) for o in result.objects), key=_kind_rank):
-        if hooks.is_hook(obj):
+        if anno.is_hook(obj):
             continue  # hooks run during syncs only; the bootstrap deploys the steady state
         res = cluster.resource_for(obj["apiVersion"], obj["kind"])
         if res.namespaced:

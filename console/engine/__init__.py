@@ -1,0 +1,1 @@
+"""The shared reconcile engine (console, CLI and controller call the same code); never imports textual,\nconsole.tui or widgets. Layers: controller -> sync -> refresh -> compare -> diff | health | sources | governance -> model."""

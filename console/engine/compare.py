@@ -14,12 +14,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cluster.api import ClusterError, Obj, ResourceKey, split_api_version
-from console.engine import hooks, model, tracking
-from console.engine.diff import ResourceDiff, diff_resource
+from console.engine import annotations as anno
+from console.engine import model, tracking
+from console.engine.diff.errors import IgnoreRuleError
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.resource import ResourceDiff, diff_resource
 from console.engine.governance import projects
-from console.engine.health import HealthChecker, HealthStatus, ResourceHealthInput, aggregate_app_health
+from console.engine.health.aggregate import ResourceHealthInput, aggregate_app_health
+from console.engine.health.checker import HealthChecker
+from console.engine.health.status import HealthStatus
 from console.engine.live import LiveState
-from console.engine.normalize import IgnoreRule, IgnoreRuleError
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
 from console.engine.workspace import Workspace, WorkspaceError
 
@@ -421,7 +425,7 @@ def _compare_resources(
     images: set[str] = set()
 
     for obj in targets:
-        if hooks.is_ignored_helm_hook(obj):
+        if anno.is_ignored_helm_hook(obj):
             continue
         namespaced = _namespaced(live, targets, obj)
         md = obj.setdefault("metadata", {})
@@ -462,7 +466,7 @@ def _compare_resources(
         target, live_obj, version, message = pairs[key]
         ref = target if target is not None else live_obj
         assert ref is not None
-        hook = hooks.is_hook(ref)
+        hook = anno.is_hook(ref)
         if live_obj is not None and target is not None:
             owner = tracking.app_of(live_obj, annotation)
             if owner and owner != name and tracking.is_self_referencing(live_obj, annotation):
@@ -478,7 +482,7 @@ def _compare_resources(
             status=SYNCED,
             health=None,
             hook=hook,
-            sync_wave=hooks.sync_wave(ref),
+            sync_wave=anno.sync_wave(ref),
             message=message,
         )
         assert cmp.destination is not None
@@ -513,7 +517,7 @@ def _compare_resources(
         if state.diff.modified:
             state.status = OUT_OF_SYNC
             state.requires_pruning = target is None
-            state.ignore_extraneous = target is None and "IgnoreExtraneous" in hooks.compare_options(
+            state.ignore_extraneous = target is None and "IgnoreExtraneous" in anno.compare_options(
                 live_obj or {}
             )
             if not state.ignore_extraneous:
@@ -528,7 +532,7 @@ def _compare_resources(
                 health=state.health,
                 live_exists=live_obj is not None,
                 hook=hook,
-                ignore_healthcheck=hooks.ignores_healthcheck(live_obj),
+                ignore_healthcheck=anno.ignores_healthcheck(live_obj),
                 self_managed_app=(key.group, key.kind) in APP_KINDS and key.name == name,
             )
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from console.cluster.api import Obj
 from console.engine.compare import Comparison
-from console.engine.health import HealthChecker
+from console.engine.health.checker import HealthChecker
 from console.engine.live import LiveState
 
 

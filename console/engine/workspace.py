@@ -101,7 +101,7 @@ class Workspace:
                 )
             cluster = SimCluster(path, name, cfg.server, label=shown, must_exist=True)
         elif cfg.type == "kube":
-            from console.cluster.kube import KubeCluster
+            from console.cluster.kube.client import KubeCluster
 
             kubeconfig = cfg.kubeconfig or os.environ.get("KUBECONFIG") or None
             if kubeconfig:

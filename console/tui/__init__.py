@@ -1,0 +1,1 @@
+"""The Textual console: the App, its screens and the batched watch-driven updates (read-only by default)."""

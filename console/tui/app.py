@@ -17,7 +17,8 @@ from console.engine.appstore import AppStore
 from console.engine.refresh import refresh
 from console.engine.workspace import Workspace
 from widgets.app_table import AppRow, AppTable
-from widgets.safe_text import safe_text, visible
+from widgets.safe_text import visible
+from widgets.text import safe_text
 
 
 def rows_from(ws: Workspace) -> list[AppRow]:
@@ -135,8 +136,8 @@ class EmbeddedController:
         self._thread.start()
 
     def _run(self) -> None:
-        from console.engine.controller import Controller
-        from console.engine.controller_log import ControllerLog
+        from console.engine.controller.log import ControllerLog
+        from console.engine.controller.loop import Controller
         from console.engine.workspace import load
 
         ws = load(self.root)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from console.cluster.api import Cluster, ClusterError, NoKindMatch, NotFound, Obj, Unavailable
-from console.cluster.kube import KubeCluster
+from console.cluster.kube.client import KubeCluster
 from console.cluster.sim import SimCluster
 from tests.integration.controlplane import (
     ENGINE_GROUP,

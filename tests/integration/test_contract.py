@@ -29,7 +29,7 @@ from console.cluster.api import (
     Obj,
     ResourceKey,
 )
-from console.engine.diff import diff_resource
+from console.engine.diff.resource import diff_resource
 from tests.integration.contract_env import CRD_API, FM, Backend, real_backend, sim_backend
 
 RBAC = "rbac.authorization.k8s.io/v1"

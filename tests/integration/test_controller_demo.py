@@ -14,13 +14,13 @@ from pathlib import Path
 
 from console.cluster.api import Obj
 from console.engine.appstore import AppStore
-from console.engine.controller import Controller
-from console.engine.controller_log import ControllerLog
+from console.engine.controller.log import ControllerLog
+from console.engine.controller.loop import Controller
 from console.engine.sync import lease
 from console.engine.sync.operation import operation_state
 from console.engine.workspace import load
 from tests.conftest import ROOT, run_cli
-from tests.unit.test_controller import NS, _cm, make_fleet
+from tests.unit.engine.controller.test_loop import NS, _cm, make_fleet
 
 
 def _state(apps: dict[str, Obj], name: str) -> Obj:

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from console.cluster import kube
 from console.cluster.api import (
     AlreadyExists,
     Cluster,
@@ -30,7 +29,8 @@ from console.cluster.api import (
     Unavailable,
     WatchEvent,
 )
-from console.cluster.kube import KubeCluster
+from console.cluster.kube import client as kube
+from console.cluster.kube.client import KubeCluster
 from console.engine import yamlsafe
 from tests.integration.controlplane import ControlPlane
 

@@ -98,12 +98,16 @@ def test_a_read_only_kubeconfig_cannot_sync_whatever_trueup_user_says(gov: dict[
             f"trueup: permission denied: {VIEWER_USER} may not sync applications/default/{APP} "
             f"(needs: applications, sync, default/{APP})"
         )
-    app = KubeCluster("a", kubeconfig=str(gov["cp"].admin_kubeconfig)).get("trueup.dev/v1alpha1", "Application", "trueup", APP)
+    app = KubeCluster("a", kubeconfig=str(gov["cp"].admin_kubeconfig)).get(
+        "trueup.dev/v1alpha1", "Application", "trueup", APP
+    )
     assert not app.get("operation")  # nothing was requested
     denied = [x for x in _records(gov["cp"]) if x["outcome"] == "denied" and x["app"] == APP]
     assert len(denied) >= 3
     actor = denied[-1]["actor"]
-    assert actor["user"] == VIEWER_USER and actor["verified"] is True and actor["source"] == "SelfSubjectReview"
+    assert (
+        actor["user"] == VIEWER_USER and actor["verified"] is True and actor["source"] == "SelfSubjectReview"
+    )
     assert VIEWER_GROUP in actor["groups"] and "sre-oncall" not in actor["groups"]  # trueup.yaml not trusted
 
 
@@ -125,18 +129,36 @@ def test_whoami_on_the_real_control_cluster(gov: dict[str, Any]) -> None:
 def test_impersonation_needs_the_kubernetes_verb(gov: dict[str, Any]) -> None:
     r = run_cli("-w", str(gov["viewer"]), "--as", "admin", "whoami", env={"TRUEUP_USER": VIEWER_USER})
     assert r.returncode == 3
-    assert "trueup-viewer may not impersonate admin (needs: kubernetes RBAC impersonate on users/admin)" in r.stderr
-    r = run_cli("-w", str(gov["admin"]), "--as", VIEWER_USER, "whoami", "-o", "json", env={"TRUEUP_USER": "admin"})
+    assert (
+        "trueup-viewer may not impersonate admin (needs: kubernetes RBAC impersonate on users/admin)"
+        in r.stderr
+    )
+    r = run_cli(
+        "-w", str(gov["admin"]), "--as", VIEWER_USER, "whoami", "-o", "json", env={"TRUEUP_USER": "admin"}
+    )
     assert r.returncode == 0, r.stderr
     who = json.loads(r.stdout)
     assert who["user"] == VIEWER_USER and who["impersonatedBy"] == "admin"
     # impersonating the viewer, admin cannot sync either (RBAC is evaluated for the impersonated user)
-    r = run_cli("-w", str(gov["admin"]), "--as", VIEWER_USER, "app", "sync", APP, env={"TRUEUP_USER": "admin"})
+    r = run_cli(
+        "-w", str(gov["admin"]), "--as", VIEWER_USER, "app", "sync", APP, env={"TRUEUP_USER": "admin"}
+    )
     assert r.returncode == 3 and f"{VIEWER_USER} may not sync" in r.stderr
 
 
 def test_admin_syncs_and_the_chain_verifies_in_the_cluster(gov: dict[str, Any]) -> None:
-    r = run_cli("-w", str(gov["admin"]), "app", "sync", APP, "--timeout", "120", "--reason", "CHG-1", env={"TRUEUP_USER": "admin"})
+    r = run_cli(
+        "-w",
+        str(gov["admin"]),
+        "app",
+        "sync",
+        APP,
+        "--timeout",
+        "120",
+        "--reason",
+        "CHG-1",
+        env={"TRUEUP_USER": "admin"},
+    )
     assert r.returncode == 0, r.stderr
     recs = _records(gov["cp"])
     mine = [x for x in recs if x["actor"]["user"] == "admin" and x["app"] == APP]
@@ -147,6 +169,10 @@ def test_admin_syncs_and_the_chain_verifies_in_the_cluster(gov: dict[str, Any]) 
     r = run_cli("-w", str(gov["viewer"]), "audit", "verify", env={"TRUEUP_USER": VIEWER_USER})
     assert r.returncode == 0, r.stderr
     # each audited action is an events.k8s.io/v1 Event on the Application, written in the cluster
-    events = KubeCluster("e", kubeconfig=str(gov["cp"].admin_kubeconfig)).list("events.k8s.io/v1", "Event", "trueup").items
+    events = (
+        KubeCluster("e", kubeconfig=str(gov["cp"].admin_kubeconfig))
+        .list("events.k8s.io/v1", "Event", "trueup")
+        .items
+    )
     reasons = {(e["reason"], e["regarding"]["name"]) for e in events}
     assert ("PermissionDenied", APP) in reasons and ("ActionCompleted", APP) in reasons

@@ -1,4 +1,8 @@
-"""The engine and the cluster layer never import Textual, the TUI or widgets (DESIGN.md §1)."""
+"""The engine and the cluster layer never import Textual, the TUI or widgets (DESIGN.md §1).
+
+A second guard beside the import-linter contracts in pyproject.toml (`make check` runs those): this
+one also runs under plain pytest, and the import check catches what a static graph cannot see.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,8 @@ def test_engine_and_cluster_do_not_import_ui() -> None:
 
 def test_widgets_do_not_import_engine() -> None:
     assert _offenders("widgets", ("console",)) == []
+    # the escaping policy the CLI shares is pure strings: no Rich, no Textual
+    assert _imports(ROOT / "widgets" / "safe_text.py") & {"rich", "rich.text", "textual"} == set()
 
 
 def test_importing_engine_does_not_load_textual() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from console.cluster.api import (
     ClusterError,
@@ -39,9 +39,22 @@ from console.cluster.sim.cel import CelError, Env, Program, bind, env_for, is_op
 from console.cluster.sim.discovery import KindInfo
 from console.cluster.sim.fastcopy import fast_copy
 from console.cluster.sim.labels import matches_label_selector
+from console.cluster.sim.store import Store
 
-if TYPE_CHECKING:
-    from console.cluster.sim.core import Core
+
+class AdmissionContext(Protocol):
+    """The part of the write path admission reads and writes through (the sim's AdmissionContext implements it).
+    A Protocol, so the write path can call admission without admission depending on it."""
+
+    @property
+    def store(self) -> Store: ...
+
+    def find(self, group: str, kind: str, namespace: str, name: str) -> Obj | None: ...
+
+    def info(self, api_version: str, kind: str) -> KindInfo: ...
+
+    def system_update(self, obj: Obj) -> Obj: ...
+
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -243,7 +256,14 @@ def _rule_matches(rule: Obj, op: str, info: KindInfo, version: str, sub: str) ->
 
 
 def _matches(
-    core: Core, crit: Obj, op: str, info: KindInfo, version: str, sub: str, obj: Obj | None, old: Obj | None
+    core: AdmissionContext,
+    crit: Obj,
+    op: str,
+    info: KindInfo,
+    version: str,
+    sub: str,
+    obj: Obj | None,
+    old: Obj | None,
 ) -> bool:
     rules = crit.get("resourceRules")
     if rules is not None and not any(_rule_matches(r or {}, op, info, version, sub) for r in rules):
@@ -271,7 +291,7 @@ def _matches(
 
 
 def admit(
-    core: Core,
+    core: AdmissionContext,
     op: str,
     info: KindInfo,
     api_version: str,
@@ -300,7 +320,7 @@ def admit(
 
 @dataclass
 class _Request:
-    core: Core
+    core: AdmissionContext
     op: str
     info: KindInfo
     api_version: str
@@ -472,7 +492,7 @@ def _policies(req: _Request, bindings: list[Obj]) -> None:
         _deny(req.info, req.name, f"ValidatingAdmissionPolicy {who} denied request: {d.message}", d.reason)
 
 
-def _param_kind(core: Core, param_kind: Obj | None) -> KindInfo | None:
+def _param_kind(core: AdmissionContext, param_kind: Obj | None) -> KindInfo | None:
     if not param_kind:
         return None
     api_version, kind = str(param_kind.get("apiVersion") or ""), str(param_kind.get("kind") or "")
@@ -612,7 +632,7 @@ def quota_keys(info: KindInfo) -> set[str]:
     return keys
 
 
-def _quota(core: Core, info: KindInfo, obj: Obj, dry_run: bool) -> None:
+def _quota(core: AdmissionContext, info: KindInfo, obj: Obj, dry_run: bool) -> None:
     md = obj.get("metadata") or {}
     ns = str(md.get("namespace") or "")
     quotas = core.store.list_objects("", "ResourceQuota", ns)

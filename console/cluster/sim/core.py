@@ -4,17 +4,17 @@ Every method here runs inside a Store transaction (the caller opens it). A write
 same stages as in the real apiserver: resolve kind -> prepare (system metadata, status reset) ->
 defaulting -> validation -> generation -> managedFields -> persist (global resourceVersion, watch
 event, ownerReference index, controller queue).
+
+The stages live beside this file: kind resolution and reads (`kinds`), allocation (`allocate`),
+defaulting (`defaults`), validation (`validation`), admission (`admission`), managedFields
+(`managedfields`), persistence (`persist`); this module is the request pipeline that runs them.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
-import random
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from console.cluster.api import (
@@ -29,29 +29,35 @@ from console.cluster.api import (
 from console.cluster.sim import admission
 from console.cluster.sim import convert as conv
 from console.cluster.sim import managedfields as mf
-from console.cluster.sim.clock import SimClock, rfc3339
+from console.cluster.sim.allocate import Allocation
 from console.cluster.sim.defaults import apply_defaults
 from console.cluster.sim.discovery import (
-    BUILTINS,
     KindInfo,
-    builtin,
-    crd_established,
-    kinds_of_crd,
-    no_kind_match,
-    storage_info,
 )
 from console.cluster.sim.fastcopy import fast_copy
+from console.cluster.sim.objects import (
+    CRD_FINALIZER,
+    CRD_GROUP,
+    CRD_KIND,
+    SYSTEM_META,
+    bare,
+    clean,
+    qos_class,
+    rand_suffix,
+    sans_rv,
+    sans_rv_and_times,
+    spec_part,
+)
 from console.cluster.sim.patch import json_patch, merge_patch, strategic_merge_patch
-from console.cluster.sim.store import Key, Store
+from console.cluster.sim.persist import Persistence
+from console.cluster.sim.store import Key
 from console.cluster.sim.validation import validate
 
 log = logging.getLogger(__name__)
+
+
 Obj = dict[str, Any]
-GC_KIND = "__gc"
-NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-CRD_GROUP, CRD_KIND = "apiextensions.k8s.io", "CustomResourceDefinition"
-CRD_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+
 
 # Finalizers the real server (admission plugins / apiextensions) puts on new objects.
 _CREATE_FINALIZERS = {
@@ -60,183 +66,8 @@ _CREATE_FINALIZERS = {
     (CRD_GROUP, CRD_KIND): CRD_FINALIZER,
 }
 
-# Kinds with a simulated controller; writes to them enqueue a reconcile.
-CONTROLLED: set[tuple[str, str]] = set()
 
-
-def rand_suffix(n: int = 5) -> str:
-    return "".join(random.choice(NAME_ALPHABET) for _ in range(n))
-
-
-def clean(value: Any) -> Any:
-    """Deep copy without nulls (typed decoding drops them)."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [clean(v) for v in value]
-    return value
-
-
-def owner_refs(obj: Obj) -> list[Obj]:
-    return [r for r in (obj.get("metadata") or {}).get("ownerReferences") or [] if isinstance(r, dict)]
-
-
-def _sans_rv(obj: Obj) -> Obj:
-    out = dict(obj)
-    md = dict(out.get("metadata") or {})
-    md.pop("resourceVersion", None)
-    out["metadata"] = md
-    return out
-
-
-def _sans_rv_and_times(obj: Obj) -> Obj:
-    """The object as the apiserver's no-op detection sees it: no resourceVersion, and managedFields
-    without their timestamps (IgnoreManagedFieldsTimestampsTransformer)."""
-    out = _sans_rv(obj)
-    md = out["metadata"]
-    if isinstance(md.get("managedFields"), list):
-        md["managedFields"] = [
-            {k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e
-            for e in md["managedFields"]
-        ]
-    return out
-
-
-def _spec_part(obj: Obj, info: KindInfo) -> Obj:
-    """What a generation bump looks at: everything but metadata (and status where it is separate)."""
-    skip = {"metadata", "apiVersion", "kind"}
-    if info.status_subresource or info.builtin:
-        skip.add("status")
-    return {k: v for k, v in obj.items() if k not in skip}
-
-
-class Core:
-    def __init__(self, store: Store, clock: SimClock, cluster_name: str) -> None:
-        self.store = store
-        self.clock = clock
-        self.cluster_name = cluster_name
-        self._crd_cache: tuple[int, list[KindInfo]] = (-1, [])
-        self._now: datetime | None = None
-        self.request_user = "admin"  # who the current API request is from (CEL request.userInfo)
-        self.request_groups: tuple[str, ...] = admission.ADMIN_GROUPS
-
-    # ------------------------------------------------------------------ time
-
-    def now(self) -> datetime:
-        return self._now or self.clock.now()
-
-    def now_str(self) -> str:
-        return rfc3339(self.now())
-
-    def now_ts(self) -> float:
-        return self.now().timestamp()
-
-    # ------------------------------------------------------------------ discovery
-
-    def crd_kinds(self) -> list[KindInfo]:
-        row = self.store.conn.execute("SELECT value FROM meta WHERE key='crd_epoch'").fetchone()
-        epoch = int(row[0]) if row else 0
-        if self._crd_cache[0] != epoch:
-            infos: list[KindInfo] = []
-            for crd in self.store.list_objects(CRD_GROUP, CRD_KIND, ""):
-                if crd_established(crd):
-                    infos.extend(kinds_of_crd(crd))
-            self._crd_cache = (epoch, infos)
-        return self._crd_cache[1]
-
-    def all_kinds(self) -> list[KindInfo]:
-        return list(BUILTINS) + self.crd_kinds()
-
-    def info(self, api_version: str, kind: str) -> KindInfo:
-        group, version = split_api_version(api_version)
-        found = builtin(group, version, kind)
-        if found:
-            return found
-        for k in self.crd_kinds():
-            if k.group == group and k.resource.version == version and k.kind == kind:
-                return k
-        raise no_kind_match(api_version, kind)
-
-    def storage(self, group: str, kind: str) -> KindInfo | None:
-        found = storage_info(group, kind)
-        if found:
-            return found
-        for k in self.crd_kinds():
-            if k.group == group and k.kind == kind:
-                return k
-        return None
-
-    def _bump_crd_epoch(self) -> None:
-        self.store.conn.execute(
-            "INSERT INTO meta(key, value) VALUES('crd_epoch', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1"
-        )
-
-    # ------------------------------------------------------------------ allocation (DefaultsContext)
-
-    def allocate_cluster_ip(self) -> str:
-        net = ipaddress.ip_network("10.96.0.0/12")
-        n = int(self.store.meta_get("svc_ip_next", 11))
-        while True:
-            ip = str(net.network_address + n)
-            n += 1
-            used = self.store.conn.execute(
-                "SELECT 1 FROM objects WHERE grp='' AND kind='Service' AND json_extract(body,'$.spec.clusterIP')=?",
-                (ip,),
-            ).fetchone()
-            if not used:
-                break
-        self.store.meta_set("svc_ip_next", n)
-        return ip
-
-    def allocate_node_port(self) -> int:
-        n = int(self.store.meta_get("node_port_next", 30000))
-        self.store.meta_set("node_port_next", 30000 + ((n + 1 - 30000) % 2768))
-        return n
-
-    def default_storage_class(self) -> str | None:
-        for sc in self.store.list_objects("storage.k8s.io", "StorageClass", ""):
-            ann = (sc.get("metadata") or {}).get("annotations") or {}
-            if ann.get("storageclass.kubernetes.io/is-default-class") == "true":
-                return str(sc["metadata"]["name"])
-        return None
-
-    def default_ingress_class(self) -> str | None:
-        for ic in self.store.list_objects("networking.k8s.io", "IngressClass", ""):
-            ann = (ic.get("metadata") or {}).get("annotations") or {}
-            if ann.get("ingressclass.kubernetes.io/is-default-class") == "true":
-                return str(ic["metadata"]["name"])
-        return None
-
-    # ------------------------------------------------------------------ reads
-
-    def key_for(self, info: KindInfo, namespace: str | None, name: str) -> Key:
-        ns = (namespace or "default") if info.namespaced else ""
-        return (info.group, info.kind, ns, name)
-
-    def get_raw(self, key: Key) -> Obj | None:
-        return self.store.get(key)
-
-    def get(self, info: KindInfo, namespace: str, name: str) -> Obj:
-        key = self.key_for(info, namespace, name)
-        obj = self.store.get(key)
-        if obj is None:
-            raise NotFound(f'{info.qualified_resource} "{name}" not found')
-        return conv.convert(obj, info.resource.api_version)
-
-    def find(self, group: str, kind: str, namespace: str, name: str) -> Obj | None:
-        return self.store.get((group, kind, namespace, name))
-
-    def dependents(self, uid: str) -> list[Obj]:
-        out = []
-        for key in self.store.dependents(uid):
-            obj = self.store.get(key)
-            if obj is not None:
-                out.append(obj)
-        return out
-
-    # ------------------------------------------------------------------ namespace checks
-
+class Core(Persistence, Allocation):
     def _check_namespace(self, info: KindInfo, ns: str, name: str) -> None:
         if not info.namespaced:
             return
@@ -260,8 +91,6 @@ class Core:
                         f'{info.qualified_resource} "{info.kind}" is forbidden: create not allowed while custom '
                         "resource definition is terminating"
                     )
-
-    # ------------------------------------------------------------------ create
 
     def create(
         self,
@@ -298,7 +127,7 @@ class Core:
         key: Key = (info.group, info.kind, ns, name)
         if name and self.store.get(key) is not None:
             raise AlreadyExists(f'{info.qualified_resource} "{name}" already exists')
-        for k in (*_SYSTEM_META, "resourceVersion", "selfLink"):
+        for k in (*SYSTEM_META, "resourceVersion", "selfLink"):
             md.pop(k, None)
         md["uid"] = str(uuid.uuid4())
         md["creationTimestamp"] = self.now_str()
@@ -346,7 +175,7 @@ class Core:
             return
         status: Obj = {}
         if info.kind == "Pod":
-            status = {"phase": "Pending", "qosClass": _qos_class(obj)}
+            status = {"phase": "Pending", "qosClass": qos_class(obj)}
         elif info.kind == "Namespace":
             status = {"phase": "Active"}
         elif info.kind in ("PersistentVolumeClaim", "PersistentVolume"):
@@ -365,8 +194,6 @@ class Core:
             md["managedFields"] = encoded
         else:
             md.pop("managedFields", None)
-
-    # ------------------------------------------------------------------ update / patch / apply
 
     def _load_for_write(self, info: KindInfo, namespace: str | None, name: str) -> tuple[Key, Obj]:
         key = self.key_for(info, namespace, name)
@@ -480,7 +307,7 @@ class Core:
         new = fast_copy(obj)
         md = new.setdefault("metadata", {})
         omd = old.get("metadata") or {}
-        for k in (*_SYSTEM_META, "name", "namespace"):
+        for k in (*SYSTEM_META, "name", "namespace"):
             if k in omd:
                 md[k] = omd[k]
             else:
@@ -543,7 +370,7 @@ class Core:
         self._set_managed(new, entries)
         if sinfo.generation:
             gen = int((old.get("metadata") or {}).get("generation") or 1)
-            changed = _spec_part(old, sinfo) != _spec_part(new, sinfo)
+            changed = spec_part(old, sinfo) != spec_part(new, sinfo)
             if (sinfo.group, sinfo.kind) == ("apps", "Deployment") and subresource is None:
                 # The Deployment strategy also counts annotation changes (legacy rollback annotation).
                 changed = changed or (old.get("metadata") or {}).get("annotations") != md.get("annotations")
@@ -555,7 +382,7 @@ class Core:
             return new
         # A write that changes nothing but managedFields timestamps is a no-op, as in the real
         # apiserver: the object (resourceVersion, times) stays as it was and no event is sent.
-        if _sans_rv(old) == _sans_rv(new) or _sans_rv_and_times(old) == _sans_rv_and_times(new):
+        if sans_rv(old) == sans_rv(new) or sans_rv_and_times(old) == sans_rv_and_times(new):
             return old
         return self._commit(sinfo, key, old, new, dry_run)
 
@@ -602,7 +429,7 @@ class Core:
         elif subresource is None and sinfo.status_subresource:
             config.pop("status", None)
         config_set = {
-            p for p in mf.field_set(mf.view(config, _bare(sinfo), subresource), info.kind) if keep(p)
+            p for p in mf.field_set(mf.view(config, bare(sinfo), subresource), info.kind) if keep(p)
         }
         if old is None:
             if subresource:
@@ -656,8 +483,6 @@ class Core:
         )
         return conv.convert(out, api_version)
 
-    # ------------------------------------------------------------------ delete
-
     def delete(
         self,
         info: KindInfo,
@@ -708,7 +533,7 @@ class Core:
                 new.setdefault("status", {})["phase"] = "Terminating"
             if dry_run:
                 return conv.convert(new, info.resource.api_version)
-            if _sans_rv(new) != _sans_rv(old):
+            if sans_rv(new) != sans_rv(old):
                 new = self._commit(sinfo, key, old, new, False)
             self.enqueue_gc(str(md.get("uid")))
             return conv.convert(new, info.resource.api_version)
@@ -729,92 +554,6 @@ class Core:
             )
         except NotFound:
             return None
-
-    # ------------------------------------------------------------------ persistence
-
-    def _commit(self, info: KindInfo, key: Key, old: Obj | None, new: Obj, dry_run: bool) -> Obj:
-        md = new.setdefault("metadata", {})
-        if dry_run:
-            if old is not None:
-                md["resourceVersion"] = (old.get("metadata") or {}).get("resourceVersion", "")
-            else:
-                md.pop("resourceVersion", None)
-            return new
-        rv = self.store.next_rv()
-        md["resourceVersion"] = str(rv)
-        body = json.dumps(new, separators=(",", ":"))
-        self.store.put(key, str(md.get("uid")), rv, body)
-        self.store.add_event(rv, "ADDED" if old is None else "MODIFIED", key, body)
-        new_refs = owner_refs(new)
-        if (old is None and new_refs) or (old is not None and owner_refs(old) != new_refs):
-            self.store.set_owners(key, [str(r.get("uid")) for r in new_refs])
-            for r in new_refs:
-                if self.store.key_by_uid(str(r.get("uid"))) is None:
-                    self.enqueue_gc(str(r.get("uid")))
-        self._after_write(info, key, old, new)
-        return new
-
-    def _remove(self, info: KindInfo, key: Key, obj: Obj) -> None:
-        rv = self.store.next_rv()
-        obj = fast_copy(obj)
-        obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
-        self.store.remove(key)
-        self.store.add_event(rv, "DELETED", key, json.dumps(obj, separators=(",", ":")))
-        md = obj["metadata"]
-        self.enqueue_gc(str(md.get("uid")))
-        for r in owner_refs(obj):
-            self.enqueue_gc(str(r.get("uid")))
-        self._after_write(info, key, obj, None)
-
-    def enqueue(self, key: Key, at: float | None = None) -> None:
-        self.store.enqueue(key, self.now_ts() if at is None else at)
-
-    def enqueue_gc(self, uid: str) -> None:
-        self.store.enqueue(("", GC_KIND, "", uid), self.now_ts())
-
-    def _after_write(self, info: KindInfo, key: Key, old: Obj | None, new: Obj | None) -> None:
-        group, kind, ns, _name = key
-        if (group, kind) in CONTROLLED:
-            self.enqueue(key)
-        for obj in (old, new):
-            for r in owner_refs(obj or {}):
-                og, _ = split_api_version(str(r.get("apiVersion") or ""))
-                oinfo = self.storage(og, str(r.get("kind") or ""))
-                ons = ns if (oinfo is None or oinfo.namespaced) else ""
-                if (og, r.get("kind")) in CONTROLLED:
-                    self.enqueue((og, str(r.get("kind")), ons, str(r.get("name"))))
-        if group == CRD_GROUP and kind == CRD_KIND:
-            self._bump_crd_epoch()
-        if new is None and ns:
-            self.enqueue(("", "Namespace", "", ns))
-            if kind != "ResourceQuota" or group:
-                for quota in self.store.list_objects("", "ResourceQuota", ns):  # recount usage
-                    self.enqueue(("", "ResourceQuota", ns, quota["metadata"]["name"]))
-        if new is None and (group, kind) == ("", "PersistentVolumeClaim"):
-            volume = ((old or {}).get("spec") or {}).get("volumeName")
-            if volume:
-                self.enqueue(("", "PersistentVolume", "", volume))
-        if new is not None and (new.get("metadata") or {}).get("deletionTimestamp"):
-            self.enqueue_gc(str(new["metadata"].get("uid")))
-        if new is None and (group, kind) == ("", "Pod"):
-            for vol in ((old or {}).get("spec") or {}).get("volumes") or []:
-                claim = ((vol or {}).get("persistentVolumeClaim") or {}).get("claimName")
-                if claim:
-                    self.enqueue(("", "PersistentVolumeClaim", ns, claim))
-        if (group, kind) in (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")) and ns:
-            old_r = ((old or {}).get("spec") or {}).get("replicas")
-            new_r = ((new or {}).get("spec") or {}).get("replicas")
-            if old is None or new is None or old_r != new_r:
-                for hpa in self.store.list_objects("autoscaling", "HorizontalPodAutoscaler", ns):
-                    ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
-                    if ref.get("kind") == kind and ref.get("name") == key[3]:
-                        # The HPA does not watch its target; it notices changes on its 15 s resync.
-                        self.enqueue(
-                            ("autoscaling", "HorizontalPodAutoscaler", ns, hpa["metadata"]["name"]),
-                            self.now_ts() + 15,
-                        )
-
-    # ------------------------------------------------------------------ controller helpers
 
     def write_as(
         self, obj: Obj, manager: str, *, subresource: str | None = None, create: bool = False
@@ -840,33 +579,9 @@ class Core:
         if nmd.get("deletionTimestamp") and not nmd.get("finalizers") and not self._ns_finalizers(info, new):
             self._remove(info, key, new)
             return new
-        if _sans_rv(old) == _sans_rv(new):
+        if sans_rv(old) == sans_rv(new):
             return old
         return self._commit(info, key, old, new, False)
-
-
-def _bare(info: KindInfo) -> KindInfo:
-    """Same kind without skeleton: apply configs own only what they contain."""
-    return KindInfo(info.resource, info.status_subresource, info.generation, info.name_rule, (), info.builtin)
-
-
-def _qos_class(pod: Obj) -> str:
-    containers = ((pod.get("spec") or {}).get("containers") or []) + (
-        (pod.get("spec") or {}).get("initContainers") or []
-    )
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        res = (c or {}).get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in lim or (r in req and req[r] != lim[r]):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 Reconciler = Callable[[Core, Key], None]

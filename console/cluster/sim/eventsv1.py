@@ -19,7 +19,7 @@ import builtins
 import copy
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from console.cluster.api import (
     AlreadyExists,
@@ -39,9 +39,6 @@ from console.cluster.sim.discovery import KindInfo, builtin
 from console.cluster.sim.labels import parse_selector
 from console.cluster.sim.patch import json_patch, merge_patch
 from console.cluster.sim.validation import Errs
-
-if TYPE_CHECKING:
-    from console.cluster.sim.cluster import SimCluster
 
 GROUP = "events.k8s.io"
 API_VERSION = "events.k8s.io/v1"
@@ -227,7 +224,8 @@ def _qualified_name(value: str) -> list[str]:
 class EventsV1:
     """The events.k8s.io/v1 Event endpoints of one SimCluster."""
 
-    def __init__(self, sim: SimCluster) -> None:
+    def __init__(self, sim: Any) -> None:
+        """`sim` is the SimCluster (typed Any: this module is imported by the cluster module)."""
         self.sim = sim
 
     @property

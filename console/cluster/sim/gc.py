@@ -11,8 +11,9 @@ dependent points at an owner that does not exist).
 
 from __future__ import annotations
 
-from console.cluster.sim.core import Core, owner_refs
+from console.cluster.sim.core import Core
 from console.cluster.sim.fastcopy import fast_copy
+from console.cluster.sim.objects import owner_refs
 
 
 def _without_ref(obj: dict, uid: str) -> dict:

@@ -1,7 +1,6 @@
 """The tamper-evident audit chain in the control cluster (DESIGN.md §2), its Events and reports."""
 
 from console.engine.audit.chain import AuditChain, ChainError
-from console.engine.audit.crd import crds
 from console.engine.audit.record import Entry
 from console.engine.audit.verify import ExportError, Verdict, verify_chain, verify_export
 

@@ -1,0 +1,1 @@
+"""Governance: AppProject enforcement (destinations, kinds, source repositories) and sync windows."""

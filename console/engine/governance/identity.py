@@ -1,4 +1,4 @@
-"""Who is acting (DESIGN.md §4 Identity).
+"""Who is acting (DESIGN.md §4 Identity): the identity value and how it is formed.
 
 * A real control cluster: the user is who the API server says the kubeconfig authenticates as
   (`authentication.k8s.io/v1` SelfSubjectReview), with the review's groups. `$TRUEUP_USER` is a
@@ -10,20 +10,15 @@
   every output; groups from the workspace's `users:` entry.
 * The controller acts as `system:trueup-controller`.
 
-`--as USER` impersonates only when the real identity may: the Kubernetes `impersonate` verb on
-`users/USER` on a real control cluster (SelfSubjectAccessReview), trueup RBAC
-`accounts, impersonate, USER` on a sim workspace.
+Resolving it for a workspace (and `--as`) is `console.engine.gate.identity`.
 """
 
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from console.engine.workspace import Workspace
 
 CONTROLLER_USER = "system:trueup-controller"
 SOURCE_REVIEW = "SelfSubjectReview"
@@ -90,92 +85,41 @@ def controller_identity() -> Identity:
     return Identity(CONTROLLER_USER, (), verified=True, source=SOURCE_SYSTEM)
 
 
-def control_is_real(ws: Workspace) -> bool:
-    return ws.cluster_config(ws.control_cluster).type == "kube"
-
-
-def _login() -> str:
+def login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
         return "unknown"
 
 
-def _workspace_user(ws: Workspace, user: str) -> Mapping[str, Any]:
-    entry = (ws.users or {}).get(user)
-    return entry if isinstance(entry, Mapping) else {}
-
-
-def _groups_of(entry: Mapping[str, Any]) -> tuple[str, ...]:
+def groups_of(entry: Mapping[str, Any]) -> tuple[str, ...]:
     groups = entry.get("groups")
     if not isinstance(groups, list):
         return ()
     return tuple(str(g) for g in groups if isinstance(g, str) and g)
 
 
-def resolve(ws: Workspace, *, as_user: str | None = None, env: Mapping[str, str] | None = None) -> Identity:
-    """The identity commands act as (see the module docstring); raises ImpersonationDenied."""
-    env = os.environ if env is None else env
-    asserted = env.get("TRUEUP_USER") or ""
-    if control_is_real(ws):
-        info = ws.control().self_subject_review()
-        user = str(info.get("username") or "")
-        groups = tuple(str(g) for g in info.get("groups") or [] if isinstance(g, str))
-        warnings: tuple[str, ...] = ()
-        if asserted and asserted != user:
-            warnings = (
-                f"$TRUEUP_USER={asserted} ignored: the control cluster authenticates you as {user} "
-                "(SelfSubjectReview)",
-            )
-        real = Identity(user, groups, verified=True, source=SOURCE_REVIEW, warnings=warnings)
-    else:
-        user = asserted or _login()
-        entry = _workspace_user(ws, user)
-        real = Identity(
-            user,
-            _groups_of(entry),
-            verified=False,
-            source=SOURCE_ENV if asserted else SOURCE_LOGIN,
-            display_name=str(entry.get("name") or ""),
-            email=str(entry.get("email") or ""),
+def from_review(info: Mapping[str, Any], asserted: str) -> Identity:
+    """The identity a SelfSubjectReview names; a different `$TRUEUP_USER` is a warning."""
+    user = str(info.get("username") or "")
+    groups = tuple(str(g) for g in info.get("groups") or [] if isinstance(g, str))
+    warnings: tuple[str, ...] = ()
+    if asserted and asserted != user:
+        warnings = (
+            f"$TRUEUP_USER={asserted} ignored: the control cluster authenticates you as {user} "
+            "(SelfSubjectReview)",
         )
-    if not as_user or as_user == real.user:
-        return real
-    return _impersonate(ws, real, as_user)
+    return Identity(user, groups, verified=True, source=SOURCE_REVIEW, warnings=warnings)
 
 
-def _impersonate(ws: Workspace, real: Identity, as_user: str) -> Identity:
-    if control_is_real(ws):
-        if not ws.control().access_review("impersonate", "users", name=as_user):
-            raise ImpersonationDenied(
-                f"permission denied: {real.label} may not impersonate {as_user} "
-                f"(needs: kubernetes RBAC impersonate on users/{as_user})"
-            )
-        return Identity(
-            as_user,
-            (),
-            verified=True,
-            source=SOURCE_REVIEW,
-            impersonated_by=real.user,
-            warnings=real.warnings,
-        )
-    from console.engine.governance import policy
-
-    enforcer = policy.enforcer_for(ws)
-    if not enforcer.enforce_claims(
-        real.user, real.claims_groups(enforcer.config.scopes), "accounts", "impersonate", as_user
-    ):
-        raise ImpersonationDenied(
-            f"permission denied: {real.label} may not impersonate {as_user} "
-            f"(needs: accounts, impersonate, {as_user})"
-        )
-    entry = _workspace_user(ws, as_user)
+def from_claim(user: str, entry: Mapping[str, Any], source: str, impersonated_by: str = "") -> Identity:
+    """An unverified identity (sim workspace) with its workspace `users:` entry."""
     return Identity(
-        as_user,
-        _groups_of(entry),
+        user,
+        groups_of(entry),
         verified=False,
-        source=real.source,
+        source=source,
         display_name=str(entry.get("name") or ""),
         email=str(entry.get("email") or ""),
-        impersonated_by=real.user,
+        impersonated_by=impersonated_by,
     )

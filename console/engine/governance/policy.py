@@ -1,4 +1,4 @@
-"""Where the RBAC policy comes from, and the enforcer every command and the controller use.
+"""Where the RBAC policy comes from.
 
 * A real control cluster: ConfigMap `trueup-rbac-cm` in namespace `trueup`, in `argocd-rbac-cm`
   format (policy.csv, policy.<x>.csv, policy.default, scopes, policy.matchMode) — an existing
@@ -12,53 +12,49 @@ Project roles come from the AppProjects in the control cluster.
 
 from __future__ import annotations
 
-from console.cluster.api import Forbidden, NotFound
+from collections.abc import Mapping
+from typing import Any
+
+from console.cluster.api import Cluster, Forbidden, NotFound
 from console.engine import model
-from console.engine.appstore import NAMESPACE, AppStore
 from console.engine.governance import rbac
-from console.engine.workspace import Workspace
 
 RBAC_CONFIGMAP = "trueup-rbac-cm"
+NAMESPACE = model.CONTROL_NAMESPACE
 
 
 class PolicyUnavailable(Exception):
     """The policy cannot be read (exit 3: nothing is allowed without it)."""
 
 
-def load_config(ws: Workspace) -> rbac.PolicyConfig:
-    from console.engine.governance.identity import control_is_real
+def config_from_cluster(control: Cluster) -> rbac.PolicyConfig:
+    try:
+        cm = control.get("v1", "ConfigMap", NAMESPACE, RBAC_CONFIGMAP)
+    except NotFound:
+        return rbac.PolicyConfig(source=f"built-in policy only (no ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP})")
+    except Forbidden as exc:
+        raise PolicyUnavailable(
+            f"cannot read the RBAC policy ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP}: {exc.message}; "
+            "ask a cluster admin to let your identity get it"
+        ) from None
+    data = cm.get("data") if isinstance(cm.get("data"), dict) else {}
+    return rbac.from_rbac_configmap(data or {}, f"ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP}")
 
-    if control_is_real(ws):
-        try:
-            cm = ws.control().get("v1", "ConfigMap", NAMESPACE, RBAC_CONFIGMAP)
-        except NotFound:
-            return rbac.PolicyConfig(
-                source=f"built-in policy only (no ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP})"
-            )
-        except Forbidden as exc:
-            raise PolicyUnavailable(
-                f"cannot read the RBAC policy ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP}: {exc.message}; "
-                "ask a cluster admin to let your identity get it"
-            ) from None
-        data = cm.get("data") if isinstance(cm.get("data"), dict) else {}
-        return rbac.from_rbac_configmap(data or {}, f"ConfigMap {NAMESPACE}/{RBAC_CONFIGMAP}")
-    if not ws.rbac:
+
+def config_from_workspace(section: Mapping[str, Any]) -> rbac.PolicyConfig:
+    if not section:
         return rbac.PolicyConfig(source="built-in policy only (trueup.yaml has no rbac section)")
-    return rbac.from_workspace(ws.rbac, "trueup.yaml rbac")
+    return rbac.from_workspace(section, "trueup.yaml rbac")
 
 
-def load_projects(ws: Workspace) -> dict[str, model.AppProject]:
+def projects_from_cluster(control: Cluster) -> dict[str, model.AppProject]:
     """The control cluster's AppProjects (invalid ones skipped: their roles grant nothing)."""
     out: dict[str, model.AppProject] = {}
-    for obj in AppStore(ws.control()).list_projects():
+    for obj in control.list(model.API_VERSION, "AppProject", NAMESPACE).items:
         try:
             proj = model.parse_project(obj)
         except model.SpecError:
             continue
         out[proj.name] = proj
+    out.setdefault(model.DEFAULT_PROJECT, model.default_project())
     return out
-
-
-def enforcer_for(ws: Workspace, config: rbac.PolicyConfig | None = None) -> rbac.Enforcer:
-    """The enforcer for `ws`; raises PolicyUnavailable, or rbac.PolicyError for a bad policy line."""
-    return rbac.Enforcer(config or load_config(ws), projects=load_projects(ws))

@@ -15,11 +15,11 @@ from console.engine.sources.git import (
 )
 from console.engine.sources.render import (
     RenderError,
-    RenderResult,
     detect_source_type,
     glob_match,
     render,
 )
+from console.engine.sources.result import RenderResult
 from console.engine.sources.tools import find_tool
 
 __all__ = [

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from console.engine.sources.render import RENDERER_VERSION, RenderResult
+from console.engine.sources.result import RENDERER_VERSION, RenderResult
 
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 

@@ -17,19 +17,16 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.engine import yamlsafe
 from console.engine.sources import confine
+from console.engine.sources.cache import ManifestCache
 from console.engine.sources.confine import KUSTOMIZATION_NAMES
+from console.engine.sources.result import RenderResult
 from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, run_tool, tool_env, tool_locations
 
-if TYPE_CHECKING:
-    from console.engine.sources.cache import ManifestCache
-
-RENDERER_VERSION = "2"  # bump when rendering changes, so cached results are not reused
 TOOL_OUTPUT_MAX = 64 * 1024 * 1024
 MAX_COMBINED_BYTES = 64 * 1024 * 1024  # all files of one Directory app
 _MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$")
@@ -38,13 +35,6 @@ _KUBE_VERSION = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.\-+]*)?$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass
-class RenderResult:
-    objects: list[dict[str, Any]]
-    source_type: str  # "Directory" | "Kustomize" | "Helm"
-    warnings: list[str] = field(default_factory=list)
 
 
 class RenderError(Exception):

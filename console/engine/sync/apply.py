@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console.cluster.api import Cluster, ClusterError, Conflict, Invalid, NotFound, Obj
-from console.engine.masking import annotation_values, redact_text, secret_values
+from console.engine.diff.masking import annotation_values, redact_text, secret_values
 from console.engine.sync import options as so
 from console.engine.sync.tasks import SyncTask
 

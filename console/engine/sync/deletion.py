@@ -10,7 +10,7 @@ deletable is left, at which point the apiserver removes the Application.
 
 Not implemented: PreDelete/PostDelete hooks and their finalizers (`pre-delete-finalizer...`,
 `post-delete-finalizer...`); an Application carrying them is refused with a clear error rather
-than deleted without running its hooks.
+than deleted without running its anno.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from console.cluster.api import ClusterError, NotFound, Obj, ResourceKey
-from console.engine import hooks, tracking
+from console.engine import annotations as anno
+from console.engine import tracking
 from console.engine.appstore import API_VERSION, NAMESPACE, AppStore
 from console.engine.governance import projects
 from console.engine.live import LiveState
@@ -190,8 +191,8 @@ def process_deletion(ws: Workspace, name: str) -> DeletionStep:
             [],
             [ResourceKey.of(o) for o in kept],
         )
-    top = max(hooks.sync_wave(o) for o in candidates)
-    wave = [o for o in candidates if hooks.sync_wave(o) == top]
+    top = max(anno.sync_wave(o) for o in candidates)
+    wave = [o for o in candidates if anno.sync_wave(o) == top]
     policy = _propagation(app)
     deleted: list[ResourceKey] = []
     errors: list[str] = []

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from console.cluster.api import Obj, ResourceKey
-from console.engine.normalize import IgnoreRule, _step, delete_path, jq_paths, json_copy, parse_pointer
+from console.engine.diff.ignore import IgnoreRule
+from console.engine.diff.jq import jq_paths
+from console.engine.diff.jsoncopy import json_copy
+from console.engine.diff.paths import delete_path, parse_pointer, step
 
 _MISSING = object()
 
@@ -18,7 +21,7 @@ _MISSING = object()
 def _get(obj: Any, path: Sequence[str | int]) -> Any:
     node = obj
     for token in path:
-        ok, key = _step(node, token)
+        ok, key = step(node, token)
         if not ok:
             return _MISSING
         node = node[key]
@@ -31,7 +34,7 @@ def _set(obj: Any, path: Sequence[str | int], value: Any) -> bool:
         return False
     node = obj
     for token in path[:-1]:
-        ok, key = _step(node, token)
+        ok, key = step(node, token)
         if not ok:
             return False
         node = node[key]
@@ -39,7 +42,7 @@ def _set(obj: Any, path: Sequence[str | int], value: Any) -> bool:
     if isinstance(node, dict) and isinstance(last, str):
         node[last] = copy.deepcopy(value)
         return True
-    ok, key = _step(node, last)
+    ok, key = step(node, last)
     if ok:
         node[key] = copy.deepcopy(value)
     return ok

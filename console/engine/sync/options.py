@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from console.cluster.api import Obj, ResourceKey
-from console.engine import hooks
+from console.engine import annotations as anno
 
 APP_WHERE = "spec.syncPolicy.syncOptions"
 
@@ -69,7 +69,7 @@ class UnsupportedSyncOption(ValueError):
 def _where_resource(obj: Obj) -> str:
     key = ResourceKey.of(obj)
     ns = f"{key.namespace}/" if key.namespace else ""
-    return f"annotation {hooks.SYNC_OPTIONS} of {key.kind} {ns}{key.name}"
+    return f"annotation {anno.SYNC_OPTIONS} of {key.kind} {ns}{key.name}"
 
 
 def _check(options: list[str], where: str, *, app: bool) -> tuple[str, ...]:
@@ -94,7 +94,7 @@ def _rejection(opt: str, where: str, *, app: bool) -> UnsupportedSyncOption:
     if app and opt in RESOURCE_ONLY:
         msg = (
             f'sync option "{opt}" in {where} is only valid in a resource\'s '
-            f"{hooks.SYNC_OPTIONS} annotation{_RESOURCE_ONLY_HINT[opt]}"
+            f"{anno.SYNC_OPTIONS} annotation{_RESOURCE_ONLY_HINT[opt]}"
         )
         return UnsupportedSyncOption(opt, where, msg)
     if not app and opt in APP_ONLY:
@@ -114,7 +114,7 @@ def resource_options(obj: Obj | None) -> tuple[str, ...]:
     """Validated `argocd.argoproj.io/sync-options` of one object (CSV, trimmed, de-duplicated)."""
     if obj is None:
         return ()
-    return _check(hooks.sync_options(obj), _where_resource(obj), app=False)
+    return _check(anno.sync_options(obj), _where_resource(obj), app=False)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.cluster.api import Obj, ResourceKey, split_api_version
-from console.engine import hooks
+from console.engine import annotations as anno
 from console.engine.sync import options as so
 
 PHASE_ORDER = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
@@ -182,7 +182,7 @@ def hook_name(obj: Obj, revision: str, phase: str, started_at: datetime) -> str:
 
 def helm_hook_mapping(value: str) -> str | None:
     """`helm.sh/hook` value -> Argo hook type (pre-install/pre-upgrade -> PreSync, ...)."""
-    return hooks.helm_hook_type(value)
+    return anno.helm_hook_type(value)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -278,12 +278,12 @@ def plan(
         skip_dry_run = target is not None and unknown_kind and _skippable(target, app_options, crd_scopes)
         task = SyncTask(
             phase=phase,
-            wave=hooks.sync_wave(ref),
+            wave=anno.sync_wave(ref),
             target=target,
             live=live,
             key=ResourceKey.of(ref),
             hook_type=phase if hook else None,
-            delete_policies=tuple(hooks.hook_delete_policies(ref)) if hook else (),
+            delete_policies=tuple(anno.hook_delete_policies(ref)) if hook else (),
             is_prune=target is None,
             skip_dry_run=skip_dry_run,
         )
@@ -293,10 +293,10 @@ def plan(
         ref = target if target is not None else live
         if ref is None:
             continue
-        phases = hooks.sync_phases(ref)
+        phases = anno.sync_phases(ref)
         if not phases:
             continue  # Skip, unmapped Helm hooks, PreDelete/PostDelete
-        if hooks.is_sync_hook(ref):
+        if anno.is_sync_hook(ref):
             if target is None or skip_hooks:
                 continue
             for phase in phases:

@@ -10,8 +10,9 @@ from typing import Any
 from console.cluster.sim.clock import rfc3339
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import set_condition, update_status
-from console.cluster.sim.core import CRD_FINALIZER, Core
+from console.cluster.sim.core import Core
 from console.cluster.sim.discovery import crd_established
+from console.cluster.sim.objects import CRD_FINALIZER
 from console.cluster.sim.store import Key
 
 Obj = dict[str, Any]

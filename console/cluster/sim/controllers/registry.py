@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from console.cluster.api import ClusterError
 from console.cluster.sim import gc
-from console.cluster.sim.core import CONTROLLED, GC_KIND, Core
+from console.cluster.sim.core import Core
+from console.cluster.sim.persist import CONTROLLED, GC_KIND
 from console.cluster.sim.store import DamagedStore, Key
 
 log = logging.getLogger(__name__)

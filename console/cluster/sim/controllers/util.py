@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.cluster.sim.clock import parse_rfc3339
-from console.cluster.sim.core import NAME_ALPHABET, Core, owner_refs
+from console.cluster.sim.core import Core
+from console.cluster.sim.objects import NAME_ALPHABET, owner_refs
 
 Obj = dict[str, Any]
 KCM = "kube-controller-manager"
