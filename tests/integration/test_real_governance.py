@@ -11,7 +11,7 @@ from typing import Any
 import git
 import pytest
 
-from console.cluster.kube import KubeCluster
+from console.cluster.kube.client import KubeCluster
 from console.engine.audit import AuditChain, verify_chain
 from tests.conftest import run_cli
 from tests.helpers import commit_files
