@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Any
 
 from console.cli import app_operations
@@ -20,6 +21,7 @@ from console.engine import views
 from console.engine.appstore import AppStore
 from console.engine.diff.attribution import describe
 from console.engine.diff.attribution import label as drift_label
+from console.engine.governance.windows import span
 from console.engine.refresh import compare_one, refresh
 from console.engine.workspace import Workspace
 
@@ -76,10 +78,11 @@ def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -
     servers = {c.server: c.name for c in ws.clusters.values()}
     apps = gov.visible_apps(ws, args, AppStore(ws.control()).list_apps())
     rows = []
+    projects: dict[str, Any] = {}
     for a in apps:
         row = views.app_summary(a, servers)
         if windows:
-            row.update(gov.window_fields(ws, a))
+            row.update(gov.window_fields(ws, a, projects))
         rows.append(row)
     return rows
 
@@ -204,7 +207,11 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
     if win["suspension"]:
         sp = win["suspension"]
         fields.append(
-            ("Suspended", f"{sp['scope']} until {sp['until']} by {sp['by']} ({one_line(sp['reason'], 80)})")
+            (
+                "Suspended",
+                f"{sp['scope']} for another {span(timedelta(seconds=sp['remainingSeconds']))} by {sp['by']} "
+                f"({one_line(sp['reason'], 80)}, audit record {sp['auditSeq']})",
+            )
         )
     fields += [("Condition", f"{c['type']}: {one_line(c['message'], 120)}") for c in s["conditions"]]
     emit_fields(fields)

@@ -4,16 +4,14 @@ command), the Gate, read filtering (`get`), break-glass flags, and reporting a G
 from __future__ import annotations
 
 import argparse
-import re
 import sys
+from datetime import timedelta
 from typing import Any
 
 from console.cli.errors import CommandError
-from console.cluster.api import Obj
+from console.cluster.api import ClusterError, Obj
 from console.engine.governance import rbac
-
-_SINCE = re.compile(r"^(\d+)([smhd])$")
-
+from console.engine.governance.windows import span
 
 # --------------------------------------------------------------------------------------------
 # Parsers
@@ -139,19 +137,38 @@ def finish(result: Any) -> None:
         raise CommandError(result.message, result.code)
 
 
-def window_fields(ws: Any, app: Obj) -> dict[str, Any]:
-    """Sync window state and suspension for `app get` / `app list -o wide` / JSON."""
+def window_fields(ws: Any, app: Obj, projects: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Sync window state and suspension for `app get` / `app list -o wide` / JSON; times about
+    the future are given relative (seconds). `projects`: parsed AppProjects by name, to reuse."""
+    from console.engine import model
     from console.engine.appstore import AppStore
     from console.engine.audit.chain import cluster_now
     from console.engine.governance import breakglass
-    from console.engine.sync.windows import window_verdict
+    from console.engine.sync.windows import app_project, window_verdict
 
     store = AppStore(ws.control())
     now = cluster_now(store.cluster)
-    verdict = window_verdict(ws, store, app, now, manual=False)
+    project = None
+    if projects is not None:
+        name = app_project(app)
+        if name not in projects:
+            try:
+                projects[name] = model.parse_project(store.get_project(name))
+            except (model.SpecError, ClusterError):
+                projects[name] = None
+        project = projects[name]
+    verdict = window_verdict(ws, store, app, now, manual=False, project=project)
     s = breakglass.suspension_of(app)
     out: dict[str, Any] = {"syncWindows": verdict.to_dict(now) if verdict and verdict.matching else None}
-    out["suspension"] = s.to_dict() if s is not None and not s.expired(now) else None
+    out["suspension"] = None
+    if s is not None and not s.expired(now):
+        out["suspension"] = {
+            "scope": s.scope,
+            "by": s.by,
+            "reason": s.reason,
+            "auditSeq": s.audit_seq,
+            "remainingSeconds": int((s.until - now).total_seconds()),
+        }
     return out
 
 
@@ -166,6 +183,6 @@ def assigned_windows(fields: dict[str, Any]) -> str:
     for w in win.get("matching") or []:
         tag = f"{w['kind']}:{w['schedule']}:{w['duration']}"
         if w.get("active"):
-            tag += f" (active, ends {w['nextChange']})"
+            tag += f" (active, ends in {span(timedelta(seconds=w['nextChangeInSeconds']))})"
         parts.append(tag)
     return ", ".join(parts) or "-"

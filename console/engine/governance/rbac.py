@@ -410,6 +410,7 @@ class Enforcer:
     _base_lines: list[list[str]] = field(default_factory=list, repr=False)
     _cache: dict[str, tuple[casbin.Enforcer, frozenset[str]]] = field(default_factory=dict, repr=False)
     _decisions: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
+    _subject_cache: dict[str, casbin.Enforcer] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         builtin = parse_lines(BUILTIN_POLICY_CSV, "built-in policy") if self.use_builtin else []
@@ -420,12 +421,8 @@ class Enforcer:
     def default_role(self) -> str:
         return self.config.default_role
 
-    def _casbin(self, project: str | None) -> tuple[casbin.Enforcer, frozenset[str]]:
-        """The enforcer with `project`'s runtime policy added, and the subjects of its `g` lines."""
-        key = project or ""
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+    def _lines(self, project: str | None) -> list[Sequence[str]]:
+        """Built-in + user policy, plus `project`'s runtime policy (its refused lines reported)."""
         lines: list[Sequence[str]] = list(self._base_lines)
         proj = self.projects.get(project) if project else None
         if proj is not None:
@@ -434,10 +431,47 @@ class Enforcer:
             for r in pp.rejected:
                 if r not in self.rejected:
                     self.rejected.append(r)
+        return lines
+
+    def _casbin(self, project: str | None) -> tuple[casbin.Enforcer, frozenset[str]]:
+        """The enforcer with `project`'s runtime policy added, and the subjects of its `g` lines."""
+        key = project or ""
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        lines = self._lines(project)
         enforcer = _new_casbin(lines, self.config.match_mode)
         grouped = frozenset(t[1] for t in lines if t[0] == "g")
         self._cache[key] = (enforcer, grouped)
         return enforcer, grouped
+
+    def _for_subject(self, project: str | None, subject: str) -> casbin.Enforcer:
+        """A casbin enforcer holding only the lines `subject` can reach: its roles (the `g` closure,
+        casbin's default depth of 10) and their `p` lines. `g(r.sub, p.sub)` is false for every
+        other line, so the decision is the same as over the whole policy — at the cost of the
+        lines that matter (casbin evaluates the matcher once per line)."""
+        key = f"{project or ''}\x00{subject}"
+        cached = self._subject_cache.get(key)
+        if cached is not None:
+            return cached
+        lines = self._lines(project)
+        parents: dict[str, list[str]] = {}
+        for t in lines:
+            if t[0] == "g":
+                parents.setdefault(t[1], []).append(t[2])
+        reach, frontier = {subject}, [subject]
+        for _depth in range(10):
+            frontier = [p for s in frontier for p in parents.get(s, []) if p not in reach]
+            if not frontier:
+                break
+            reach.update(frontier)
+        kept = [t for t in lines if (t[0] == "p" and t[1] in reach) or (t[0] == "g" and t[1] in reach)]
+        enforcer = _new_casbin(kept, self.config.match_mode)
+        self._subject_cache[key] = enforcer
+        return enforcer
+
+    def _check(self, project: str | None, subject: str, resource: str, action: str, obj: str) -> bool:
+        return bool(self._for_subject(project, subject).enforce(subject, resource, action, obj))
 
     @staticmethod
     def _project_of(resource: str, obj: str) -> str | None:
@@ -449,18 +483,15 @@ class Enforcer:
             return obj or None
         return None
 
-    def _enforce_one(
-        self, enforcer: casbin.Enforcer, subject: str, resource: str, action: str, obj: str
-    ) -> bool:
+    def _enforce_one(self, project: str | None, subject: str, resource: str, action: str, obj: str) -> bool:
         """AC:util/rbac enforce: the default role first (its allow cannot be denied), then the subject."""
-        if self.default_role and enforcer.enforce(self.default_role, resource, action, obj):
+        if self.default_role and self._check(project, self.default_role, resource, action, obj):
             return True
-        return bool(subject) and bool(enforcer.enforce(subject, resource, action, obj))
+        return bool(subject) and self._check(project, subject, resource, action, obj)
 
     def enforce(self, subject: str, resource: str, action: str, obj: str = "") -> bool:
         """One subject (a user, group or role name) with the default role: `rbac can` semantics."""
-        enforcer, _ = self._casbin(self._project_of(resource, obj))
-        return self._enforce_one(enforcer, subject, resource, action, obj)
+        return self._enforce_one(self._project_of(resource, obj), subject, resource, action, obj)
 
     def enforce_claims(
         self, user: str, groups: Sequence[str], resource: str, action: str, obj: str = ""
@@ -471,15 +502,15 @@ class Enforcer:
         if known is not None:
             return known
         project = self._project_of(resource, obj)
-        enforcer, grouped = self._casbin(project)
+        _enforcer, grouped = self._casbin(project)
         if user.startswith("proj:") and len(user.split(":")) == 3 and project is not None:
             # a project role token may act only inside its own project
             allowed = user.split(":")[1] == project and self._enforce_one(
-                enforcer, user, resource, action, obj
+                project, user, resource, action, obj
             )
         else:
-            allowed = self._enforce_one(enforcer, user, resource, action, obj) or any(
-                g in grouped and bool(enforcer.enforce(g, resource, action, obj)) for g in groups
+            allowed = self._enforce_one(project, user, resource, action, obj) or any(
+                g in grouped and self._check(project, g, resource, action, obj) for g in groups
             )
         self._decisions[key] = allowed
         return allowed

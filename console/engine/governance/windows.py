@@ -236,7 +236,7 @@ class WindowVerdict:
         verb = "ends" if self.blocking and self.blocking[0].kind == "deny" else "opens"
         parts = []
         if ends is not None:
-            parts.append(f"it {verb} at {_stamp(ends)} (in {_span(ends - now)})")
+            parts.append(f"it {verb} at {_stamp(ends)} (in {span(ends - now)})")
         if self.allowed_at is None:
             parts.append(f"syncing stays blocked for at least the next {_HORIZON.days} days")
         elif ends is None or self.allowed_at != ends:
@@ -249,7 +249,8 @@ class WindowVerdict:
             "allowed": self.allowed,
             "active": [window_dict(w, now) for w in self.active],
             "matching": [window_dict(w, now) for w in self.matching],
-            "allowedAt": self.allowed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            # relative, as every time trueup shows about the future (DESIGN.md §5)
+            "allowedInSeconds": int((self.allowed_at - _aware(now)).total_seconds())
             if self.allowed_at
             else None,
         }
@@ -269,7 +270,7 @@ def window_dict(window: SyncWindow, now: datetime) -> dict[str, object]:
         "andOperator": window.and_operator,
         "description": window.description,
         "active": is_active(window, now),
-        "nextChange": next_change(window, now).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "nextChangeInSeconds": int((next_change(window, now) - _aware(now)).total_seconds()),
     }
 
 
@@ -277,7 +278,7 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
     seconds = max(0, int(delta.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)

@@ -4,6 +4,8 @@ case by case as tables, plus trueup's project-policy validation and argocd-rbac-
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from console.engine.governance import rbac
 from console.engine.model import parse_project
@@ -385,3 +387,36 @@ def test_app_object_format() -> None:
     assert rbac.app_object("payments", "api") == "payments/api"
     assert rbac.app_object("payments", "api", "trueup") == "payments/api"
     assert rbac.app_object("payments", "api", "team-a") == "payments/team-a/api"
+
+
+# the per-subject enforcer (only the lines a subject can reach) decides as the whole policy does
+_SUBJECTS = ["alice", "bob", "g1", "g2", "role:a", "role:b", "role:readonly", "role:admin", "admin", "nobody"]
+_LINES = st.one_of(
+    st.tuples(
+        st.just("p"),
+        st.sampled_from(_SUBJECTS),
+        st.sampled_from(["applications", "projects", "*"]),
+        st.sampled_from(["get", "sync", "*", "action/*"]),
+        st.sampled_from(["a/*", "*/*", "a/x", "b/*", "*"]),
+        st.sampled_from(["allow", "deny"]),
+    ),
+    st.tuples(st.just("g"), st.sampled_from(_SUBJECTS), st.sampled_from(_SUBJECTS)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(_LINES, max_size=12),
+    subject=st.sampled_from(_SUBJECTS),
+    res=st.sampled_from(["applications", "projects"]),
+    act=st.sampled_from(["get", "sync", "action/apps/Deployment/restart"]),
+    obj=st.sampled_from(["a/x", "a/y", "b/z", "a"]),
+)
+def test_subject_filtered_policy_decides_like_the_whole_policy(
+    lines: list[tuple[str, ...]], subject: str, res: str, act: str, obj: str
+) -> None:
+    policy = "\n".join(", ".join(t) for t in lines)
+    e = rbac.Enforcer(rbac.PolicyConfig(policy_csv=policy))
+    project = e._project_of(res, obj)
+    whole, _ = e._casbin(project)
+    assert e._check(project, subject, res, act, obj) == bool(whole.enforce(subject, res, act, obj))
