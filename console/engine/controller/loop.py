@@ -124,11 +124,11 @@ class Controller:
             self._gate_obj = Gate(self.ws, controller_identity(), clock=self._clock)
         return self._gate_obj
 
-    def _lift_expired_suspensions(self, apps: list[Obj], now: datetime, out: list[Decision]) -> bool:
+    def _lift_expired_suspensions(self, apps: list[Obj], now: datetime, out: list[Decision]) -> list[str]:
         from console.engine.gate import actions
         from console.engine.governance import breakglass
 
-        lifted = False
+        lifted: list[str] = []
         for app in apps:
             s = breakglass.suspension_of(app)
             if s is None or not s.expired(now):
@@ -142,7 +142,7 @@ class Controller:
             if result is not None:
                 self.log.info(result.message, app=name, auditSeq=result.audit_seq)
                 out.append(Decision(name, "restore", now, reason=result.message))
-                lifted = True
+                lifted.append(name)
         return lifted
 
     # --- time ------------------------------------------------------------------------------------
@@ -166,7 +166,10 @@ class Controller:
         apps = store.list_apps()
         self._forget({a["metadata"]["name"] for a in apps})
 
-        processed = self._lift_expired_suspensions(apps, now, out)
+        lifted = self._lift_expired_suspensions(apps, now, out)
+        for name in lifted:  # auto-sync is back: look at the app in this very pass
+            requested[name] = requested.get(name, False)
+        processed = bool(lifted)
         for app in apps:
             name = app["metadata"]["name"]
             if _skip_reconcile(app) or not is_in_progress(app):
