@@ -22,8 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from console.cluster.sim import SimCluster  # noqa: E402
 from console.engine.appstore import AppStore  # noqa: E402
-from console.engine.audit import AuditChain, Entry, verify_chain, verify_export  # noqa: E402
-from console.engine.audit.verify import write_export  # noqa: E402
+from console.engine.audit.chain import AuditChain  # noqa: E402
+from console.engine.audit.record import Entry  # noqa: E402
+from console.engine.audit.verify import (  # noqa: E402
+    verify_chain,
+    verify_export,
+    write_export,  # noqa: E402
+)
 from console.engine.governance import rbac  # noqa: E402
 from console.engine.model import parse_project  # noqa: E402
 
@@ -69,7 +74,9 @@ def main() -> None:
         for i in range(args.records):
             chain.append(_entry(i))
         one = time.perf_counter() - t0
-        print(f"audit append, 1 writer:  {args.records / one:8.1f} records/s ({one / args.records * 1000:.2f} ms each)")
+        print(
+            f"audit append, 1 writer:  {args.records / one:8.1f} records/s ({one / args.records * 1000:.2f} ms each)"
+        )
         half = args.records // 2
         ctx = multiprocessing.get_context("spawn")
         procs = [ctx.Process(target=_writer, args=(str(db), f"w{k}", half)) for k in range(2)]
@@ -82,13 +89,17 @@ def main() -> None:
         print(f"audit append, 2 writers: {2 * half / two:8.1f} records/s (incl. process start-up)")
         t0 = time.perf_counter()
         verdict = verify_chain(chain)
-        print(f"verify live chain:       {time.perf_counter() - t0:8.3f} s for {verdict.records} records (ok={verdict.ok})")
+        print(
+            f"verify live chain:       {time.perf_counter() - t0:8.3f} s for {verdict.records} records (ok={verdict.ok})"
+        )
         export = Path(tmp) / "chain.jsonl"
         with export.open("w") as out:
             write_export(chain, out)
         t0 = time.perf_counter()
         verdict = verify_export(export)
-        print(f"verify export:           {time.perf_counter() - t0:8.3f} s for {verdict.records} records (ok={verdict.ok})")
+        print(
+            f"verify export:           {time.perf_counter() - t0:8.3f} s for {verdict.records} records (ok={verdict.ok})"
+        )
 
     project = parse_project(
         {
@@ -109,15 +120,21 @@ def main() -> None:
     t0 = time.perf_counter()
     enforcer = rbac.Enforcer(rbac.PolicyConfig(POLICY, "role:readonly"), projects={"team1": project})
     enforcer.enforce_claims("bob", ["team1-dev", "other"], "applications", "sync", "team1/app-0")
-    print(f"RBAC first decision:     {(time.perf_counter() - t0) * 1000:8.2f} ms (builds the casbin enforcer)")
+    print(
+        f"RBAC first decision:     {(time.perf_counter() - t0) * 1000:8.2f} ms (builds the casbin enforcer)"
+    )
     t0 = time.perf_counter()
     for i in range(args.apps):
         enforcer.enforce_claims("bob", ["team1-dev", "other"], "applications", "get", f"team{i % 40}/app-{i}")
     per = (time.perf_counter() - t0) / args.apps
-    print(f"RBAC get per app:        {per * 1e6:8.1f} us ({args.apps} apps: {per * args.apps:.3f} s; default role allows)")
+    print(
+        f"RBAC get per app:        {per * 1e6:8.1f} us ({args.apps} apps: {per * args.apps:.3f} s; default role allows)"
+    )
     t0 = time.perf_counter()
     for i in range(args.apps):
-        enforcer.enforce_claims("bob", ["team1-dev", "other"], "applications", "sync", f"team{i % 40}/app-{i}")
+        enforcer.enforce_claims(
+            "bob", ["team1-dev", "other"], "applications", "sync", f"team{i % 40}/app-{i}"
+        )
     per = (time.perf_counter() - t0) / args.apps
     print(f"RBAC sync per app:       {per * 1e6:8.1f} us (user, then each bound group; mostly denied)")
 

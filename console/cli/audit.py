@@ -64,7 +64,7 @@ def _since(text: str | None, now: datetime) -> datetime | None:
 
 
 def _chain(ws: Any) -> Any:
-    from console.engine.audit import AuditChain
+    from console.engine.audit.chain import AuditChain
 
     return AuditChain(ws.control())
 
@@ -114,7 +114,7 @@ def cmd_audit_list(ws: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(ws: Any, args: argparse.Namespace) -> int:
-    from console.engine.audit import ExportError, verify_chain, verify_export
+    from console.engine.audit.verify import ExportError, verify_chain, verify_export
 
     if args.file:
         try:
@@ -160,9 +160,8 @@ def cmd_audit_export(ws: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_audit_report(ws: Any, args: argparse.Namespace) -> int:
-    from console.engine.audit import ExportError, verify_chain
     from console.engine.audit.report import incident_report, render_markdown
-    from console.engine.audit.verify import read_export, verify_records
+    from console.engine.audit.verify import ExportError, read_export, verify_chain, verify_records
 
     if args.file:
         try:

@@ -80,7 +80,7 @@ def identity(ws: Any, args: argparse.Namespace) -> Any:
 
 
 def gate(ws: Any, args: argparse.Namespace) -> Any:
-    from console.engine.gate import Gate
+    from console.engine.gate.attempt import Gate
 
     cached = getattr(args, "_gate", None)
     if cached is None:

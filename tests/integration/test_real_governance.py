@@ -12,7 +12,8 @@ import git
 import pytest
 
 from console.cluster.kube.client import KubeCluster
-from console.engine.audit import AuditChain, verify_chain
+from console.engine.audit.chain import AuditChain
+from console.engine.audit.verify import verify_chain
 from tests.conftest import run_cli
 from tests.helpers import commit_files
 from tests.integration.controlplane import VIEWER_GROUP, VIEWER_USER, ControlPlane, viewer_audit_rbac

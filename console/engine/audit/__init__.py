@@ -1,16 +1,2 @@
-"""The tamper-evident audit chain in the control cluster (DESIGN.md §2), its Events and reports."""
-
-from console.engine.audit.chain import AuditChain, ChainError
-from console.engine.audit.record import Entry
-from console.engine.audit.verify import ExportError, Verdict, verify_chain, verify_export
-
-__all__ = [
-    "AuditChain",
-    "ChainError",
-    "Entry",
-    "ExportError",
-    "Verdict",
-    "crds",
-    "verify_chain",
-    "verify_export",
-]
+"""The tamper-evident audit chain in the control cluster (DESIGN.md §2): `record` (fields, canonical
+JSON, hash), `chain` (append/read), `verify` (live and exports), `report`, `events`, `crd` (names)."""

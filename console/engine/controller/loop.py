@@ -35,7 +35,7 @@ from console.engine.controller.heartbeat import Heartbeat
 from console.engine.controller.log import ControllerLog
 from console.engine.controller.status import remove_refresh_annotation, write_status
 from console.engine.controller.watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
-from console.engine.gate import Gate
+from console.engine.gate.attempt import Gate
 from console.engine.governance.identity import controller_identity
 from console.engine.refresh import new_context
 from console.engine.sync import lease

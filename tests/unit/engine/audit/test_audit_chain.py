@@ -11,10 +11,10 @@ import pytest
 
 from console.cluster.sim import SimCluster
 from console.engine.appstore import AppStore
-from console.engine.audit import AuditChain, Entry, verify_chain, verify_export
 from console.engine.audit import crd as audit_crd
-from console.engine.audit.record import GENESIS, canonical, record_hash
-from console.engine.audit.verify import ExportError, write_export
+from console.engine.audit.chain import AuditChain
+from console.engine.audit.record import GENESIS, Entry, canonical, record_hash
+from console.engine.audit.verify import ExportError, verify_chain, verify_export, write_export
 
 
 def control(tmp_path: Path) -> SimCluster:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from console.engine.audit import AuditChain, verify_chain
+from console.engine.audit.chain import AuditChain
+from console.engine.audit.verify import verify_chain
 from console.engine.governance import breakglass
 from console.engine.sync import operation as op
 from console.engine.sync.executor import process_operation
