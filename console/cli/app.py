@@ -9,7 +9,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from console.cli import app_operations
+from console.cli import app_edit, app_operations, app_resources
 from console.cli import governance as gov
 from console.cli.args import HEALTH_STATUSES, SYNC_STATUSES, choice, fmt, with_workspace
 from console.cli.context import get_app
@@ -71,6 +71,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     diff.set_defaults(run=with_workspace(cmd_app_diff))
     man.set_defaults(run=with_workspace(cmd_app_manifests))
     app_operations.register(app_sub)
+    app_edit.register(app_sub)  # create, set, unset (issue 13)
+    app_resources.register(app_sub)  # resources [--orphaned] (issue 13)
 
 
 def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -> list[dict[str, Any]]:

@@ -91,11 +91,6 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     timeout(dele, "give up waiting for the deletion after this long")
     dele.add_argument("--reason", metavar="TEXT", default="", help="why (recorded in the audit record)")
     dele.set_defaults(run=with_workspace(cmd_app_delete))
-    # governance: app set --auto-sync (onboarding adds app create's field flags to the same parser)
-    aset = app_sub.add_parser("set", help="change an application (auto-sync suspension: break-glass)")
-    aset.add_argument("app", metavar="APP", help="application name")
-    gov.add_app_set_flags(aset)
-    aset.set_defaults(run=with_workspace(cmd_app_set))
     conf = app_sub.add_parser(
         "confirm-deletion",
         help="approve the Prune=confirm / Delete=confirm deletions waiting in APP (break-glass)",
@@ -208,8 +203,8 @@ def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_app_set(ws: Workspace, args: argparse.Namespace) -> int:
-    """governance's part of `app set`: --auto-sync on|off (onboarding adds the field flags)."""
+def cmd_app_set_auto_sync(ws: Workspace, args: argparse.Namespace) -> int:
+    """governance's part of `app set`: --auto-sync on|off [--for] (break-glass to suspend)."""
     from console.engine.gate import actions
     from console.engine.governance import breakglass
 
