@@ -95,3 +95,28 @@ def test_impersonation(ws: Path) -> None:
     )
     r = cli(ws, "viewer-a", "--as", "lead", "whoami")
     assert r.returncode == 3
+
+
+def test_create_set_and_apply_go_through_the_gate(ws: Path, tmp_path: Path) -> None:
+    """onboarding's mutations (manage.attempt) are authorised and audited like the others."""
+    r = cli(ws, "viewer-a", "app", "set", "a1", "--dest-namespace", "elsewhere")
+    assert (
+        r.returncode == 3
+        and "viewer-a may not update applications/team-a/a1 (needs: applications, update, team-a/a1)"
+        in r.stderr
+    )
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(cli(ws, "lead", "app", "get", "a1", "-o", "yaml").stdout)
+    r = cli(ws, "viewer-a", "apply", "-f", str(manifest))
+    assert r.returncode == 3 and "may not update applications/team-a/a1" in r.stderr
+    r = cli(ws, "lead", "app", "set", "a1", "--sync-option", "CreateNamespace=true", "--reason", "CHG-9")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(cli(ws, "lead", "audit", "list", "--app", "a1", "-o", "json").stdout)
+    assert [(x["actor"]["user"], x["action"], x["outcome"]) for x in recs[-2:]] == [
+        ("lead", "update", "pending"),
+        ("lead", "update", "succeeded"),
+    ]
+    assert recs[-1]["reason"] == "CHG-9"
+    assert any(x["actor"]["user"] == "viewer-a" and x["outcome"] == "denied" for x in recs)
+    r = cli(ws, "lead", "app", "set", "a1", "--auto-sync", "on", "--dest-namespace", "x")
+    assert r.returncode == 2 and "--auto-sync is its own (audited) action" in r.stderr
