@@ -9,7 +9,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from console.cli import app_edit, app_operations, app_resources
+from console.cli import app_edit, app_observe, app_operations
 from console.cli import governance as gov
 from console.cli.args import HEALTH_STATUSES, SYNC_STATUSES, choice, fmt, with_workspace
 from console.cli.context import get_app
@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     man.set_defaults(run=with_workspace(cmd_app_manifests))
     app_operations.register(app_sub)
     app_edit.register(app_sub)  # create, set, unset (issue 13)
-    app_resources.register(app_sub)  # resources [--orphaned] (issue 13)
+    app_observe.register(app_sub)  # resources [--orphaned], events, logs (issue 10)
 
 
 def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -> list[dict[str, Any]]:

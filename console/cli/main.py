@@ -20,6 +20,7 @@ from console.cli import (
     app,
     apply,
     audit,
+    changes,
     cluster,
     console,
     controller,
@@ -53,6 +54,7 @@ NOUNS = (
     project,
     whoami,
     rbac,
+    changes,
     audit,
     controller,
 )

@@ -74,6 +74,13 @@ class Repositories:
     ssh_known_hosts_file: str = ""
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    theme: str = ""
+    keymap: dict[str, str] = field(default_factory=dict)
+    ascii: bool = False
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -83,6 +90,7 @@ class Workspace:
     users: dict[str, Any] = field(default_factory=dict)
     rbac: dict[str, Any] = field(default_factory=dict)
     inventory_roots: list[str] = field(default_factory=list)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     repositories: Repositories = field(default_factory=Repositories)
     _open: dict[str, Cluster] = field(default_factory=dict, repr=False)
 
@@ -297,6 +305,11 @@ def load(root: Path) -> Workspace:
         users={k: v.model_dump(by_alias=True, exclude_none=True) for k, v in (spec.users or {}).items()},
         rbac=_rbac_section(path, doc.get("rbac")),
         inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
+        console=ConsoleSettings(
+            theme=(spec.console.theme or "") if spec.console else "",
+            keymap=dict((spec.console.keymap or {}) if spec.console else {}),
+            ascii=bool(spec.console.ascii) if spec.console else False,
+        ),
         repositories=repositories,
     )
 

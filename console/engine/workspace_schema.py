@@ -140,6 +140,14 @@ class RbacSpec(_Model):
     scopes: StrictStr | list[StrictStr] | None = None
 
 
+class ConsoleSpec(_Model):
+    """`console:` in trueup.yaml: the operations console's defaults for this workspace."""
+
+    theme: StrictStr | None = None
+    keymap: dict[StrictStr, StrictStr] | None = None  # binding id -> keys ("table.down": "j,down")
+    ascii: StrictBool | None = None  # status symbols in ASCII (terminals without Unicode)
+
+
 class WorkspaceSpec(_Model):
     api_version: StrictStr | None = Field(default=None, alias="apiVersion")
     kind: Literal["Workspace"]
@@ -150,6 +158,7 @@ class WorkspaceSpec(_Model):
     users: dict[StrictStr, UserSpec] | None = None
     rbac: RbacSpec | None = None
     inventory: InventorySpec | None = None
+    console: ConsoleSpec | None = None
 
 
 class WorkspaceSchemaError(ValueError):

@@ -303,6 +303,7 @@ class ControlPlane:
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.engine_kubeconfig = self.workdir / "engine.kubeconfig"
         self.viewer_kubeconfig = self.workdir / "viewer.kubeconfig"
+        self.pod_log_file = self.workdir / "pod-logs" / "container.log"
         self.server = ""
         self.node_name = NODE_NAME
         self.engine_user = ENGINE_USER
@@ -520,6 +521,9 @@ class ControlPlane:
             "--enable-admission-plugins=ResourceQuota,ValidatingAdmissionPolicy",
             "--enable-priority-and-fairness=false",
             "--profiling=false",
+            # pods/log goes to kwok's kubelet-like server on the node's InternalIP (127.0.0.1);
+            # the Hostname address (kwok-node-0) does not resolve
+            "--kubelet-preferred-address-types=InternalIP",
         ]
         return _Proc(
             "kube-apiserver", argv, self.workdir / "kube-apiserver.log", health=f"{self.server}/readyz"
@@ -561,17 +565,41 @@ class ControlPlane:
         return _Proc("kube-scheduler", argv, self.workdir / "kube-scheduler.log", health=health)
 
     def _kwok_proc(self) -> _Proc:
-        # No --server-address/--node-port: kwok then opens no listener at all (no logs/exec API).
+        """kwok with its kubelet-like server on a loopback port (the Node's daemonEndpoints): it
+        serves pods/log from the file a ClusterLogs object names (write_pod_log fills it)."""
+        port = _free_port()
+        self.pod_log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.pod_log_file.touch()
+        logs_config = self.workdir / "kwok-logs.yaml"
+        logs_config.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+                    "kind": "ClusterLogs",
+                    "metadata": {"name": "all-pods"},
+                    "spec": {"logs": [{"logsFile": str(self.pod_log_file), "follow": False}]},
+                }
+            )
+        )
         argv = [
             str(self.bin_dir / "kwok"),
             f"--kubeconfig={self.admin_kubeconfig}",
             f"--config={self.bin_dir / STAGES_FILE}",
+            f"--config={logs_config}",
             "--manage-all-nodes=true",
             "--node-ip=127.0.0.1",
             "--node-lease-duration-seconds=40",
             f"--cidr={POD_CIDR}",
+            f"--node-port={port}",
+            f"--server-address=127.0.0.1:{port}",
         ]
-        return _Proc("kwok", argv, self.workdir / "kwok.log")
+        return _Proc("kwok", argv, self.workdir / "kwok.log", health=f"http://127.0.0.1:{port}/healthz")
+
+    def write_pod_log(self, lines: Sequence[str]) -> None:
+        """What every container's log reads as (kwok's ClusterLogs file, CRI log format)."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+        text = "".join(f"{stamp} stdout F {line}\n" for line in lines)
+        self.pod_log_file.write_text(text)
 
     def _launch(self, proc: _Proc) -> None:
         log = proc.log.open("ab")

@@ -52,6 +52,7 @@ EXIT_CODES: dict[str, set[int]] = {
     "TRUEUP_USER=carol trueup app sync payments-api-prod-us": {3},  # permission denied
     "trueup app sync payments-api-prod-eu": {4},  # blocked by the deny window
     "trueup app sync risk-engine-prod-us": {3},  # bob is not a risk engineer
+    "trueup app logs risk-engine-prod-eu": {1},  # exit 1: its containers never started (unpullable image)
 }
 
 

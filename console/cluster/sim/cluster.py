@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,12 +17,14 @@ from console.cluster.api import (
     APIResource,
     Gone,
     ListResult,
+    NotFound,
     Obj,
     PropagationPolicy,
     WatchEvent,
 )
 from console.cluster.sim import admission, eventsv1, rbac
 from console.cluster.sim import convert as conv
+from console.cluster.sim import logs as simlogs
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
 from console.cluster.sim.controllers.crd import served_since_key
@@ -29,6 +32,7 @@ from console.cluster.sim.controllers.registry import ERRORS_KEY
 from console.cluster.sim.core import Core
 from console.cluster.sim.discovery import KindInfo
 from console.cluster.sim.labels import parse_selector
+from console.cluster.sim.logs import SimLogStream
 from console.cluster.sim.store import Store
 
 SERVER_VERSION = "v1.36.3-sim"
@@ -72,17 +76,22 @@ class SimCluster:
         clock: SimClock | None = None,
         *,
         clock_offset: float = 0.0,
+        frozen_at: datetime | None = None,
     ) -> SimCluster:
         """Create a new cluster file; refuses to overwrite an existing one. `clock_offset` starts
         the persisted clock that many seconds from wall time (negative: in the past) before the
-        seed objects are created, so a demo can stage history and still end at "now"."""
+        seed objects are created, so a demo can stage history and still end at "now";
+        `frozen_at` instead freezes it at that instant (a reproducible world, for tests)."""
         if Path(path).exists():
             raise FileExistsError(f"sim cluster database {path} already exists")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if clock_offset and clock is None:
+        if (clock_offset or frozen_at) and clock is None:
             store = Store(Path(path))
             try:
-                SimClock(store).advance(clock_offset)
+                if frozen_at is not None:
+                    SimClock(store).freeze(frozen_at)
+                else:
+                    SimClock(store).advance(clock_offset)
             finally:
                 store.close()
         return cls(path, name, server, clock)
@@ -401,6 +410,33 @@ class SimCluster:
             return True
         with self.store.read():
             return rbac.allowed(self.store, self.identity, verb, group, resource, "", namespace, name)
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        previous: bool = False,
+    ) -> SimLogStream:
+        """A container's log as the sim derives it (see logs.py); errors raise here, as a real
+        apiserver answers them before streaming."""
+        ns = namespace or "default"
+        info = self._info("v1", "Pod")
+        self._authorize("get", info, ns, pod, "log")
+        obj = self.get("v1", "Pod", ns, pod)
+        name = simlogs.select_container(obj, container)
+        run = simlogs.instance(obj, name, previous)
+
+        def read_pod() -> Obj | None:
+            try:
+                return self.get("v1", "Pod", ns, pod)
+            except NotFound:
+                return None
+
+        return simlogs.SimLogStream(read_pod, self.clock.now, obj, name, run, tail=tail, follow=follow)
 
     def server_version(self) -> str:
         return SERVER_VERSION
