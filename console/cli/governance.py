@@ -108,6 +108,16 @@ def require_get(ws: Any, args: argparse.Namespace, app: Obj) -> None:
         raise CommandError(g.denial("applications", "get", app_rbac_object(app)), 3)
 
 
+def require_logs(ws: Any, args: argparse.Namespace, app: Obj) -> None:
+    """Pod logs need `logs, get` on the application's object (Argo CD 3 enforces it)."""
+    from console.engine.gate.attempt import app_rbac_object
+
+    g = gate(ws, args)
+    obj = app_rbac_object(app)
+    if not g.can(rbac.RES_LOGS, "get", obj):
+        raise CommandError(g.denial(rbac.RES_LOGS, "get", obj), 3)
+
+
 def visible_apps(ws: Any, args: argparse.Namespace, apps: list[Obj]) -> list[Obj]:
     from console.engine.gate.policy import PolicyUnavailable
 

@@ -120,3 +120,45 @@ def test_create_set_and_apply_go_through_the_gate(ws: Path, tmp_path: Path) -> N
     assert any(x["actor"]["user"] == "viewer-a" and x["outcome"] == "denied" for x in recs)
     r = cli(ws, "lead", "app", "set", "a1", "--auto-sync", "on", "--dest-namespace", "x")
     assert r.returncode == 2 and "--auto-sync is its own (audited) action" in r.stderr
+
+
+def test_observing_another_projects_app_is_denied(ws: Path) -> None:
+    """`app resources|events|logs` are reads like `app get`; logs also need `logs, get`."""
+    for cmd in (("app", "resources", "b1"), ("app", "events", "b1"), ("app", "logs", "b1")):
+        r = cli(ws, "viewer-a", *cmd)
+        assert r.returncode == 3, (cmd, r.stderr)
+        assert "viewer-a may not get applications/team-b/b1" in r.stderr
+    r = cli(ws, "viewer-a", "app", "logs", "a1")  # may get the app, not its logs
+    assert r.returncode == 3
+    assert "viewer-a may not get logs/team-a/a1 (needs: logs, get, team-a/a1)" in r.stderr
+
+
+def test_the_change_timeline_shows_only_visible_apps_and_their_audit_records(ws: Path) -> None:
+    r = cli(ws, "lead", "app", "set", "b1", "--sync-option", "CreateNamespace=true", "--reason", "CHG-77")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(cli(ws, "lead", "changes", "-o", "json").stdout)
+    audit = [c for c in rows if c["kind"] == "audit" and c["app"] == "b1"]
+    assert audit and audit[0]["actor"] == "lead (unverified)"
+    assert audit[0]["outcome"] == "succeeded" and 'reason: "CHG-77"' in audit[0]["summary"]
+    seen = {c["app"] for c in json.loads(cli(ws, "viewer-a", "changes", "-o", "json").stdout)}
+    assert seen <= {"a1"}
+    r = cli(ws, "viewer-a", "changes", "b1")
+    assert r.returncode == 2 and "application 'b1' not found" in r.stderr
+
+
+async def test_the_console_shows_only_what_the_user_may_get(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.engine.workspace import load
+    from console.tui.app import TrueupApp
+
+    for user, expected in (("viewer-a", {"a1"}), ("lead", {"a1", "b1"}), ("nobody", set())):
+        monkeypatch.setenv("TRUEUP_USER", user)
+        app = TrueupApp(load(ws), live=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            for _ in range(400):
+                if app.loaded:
+                    break
+                await pilot.pause(0.05)
+            assert app.loaded and set(app.fleet) == expected, user
+            assert app.user == user and app.identity_note == "unverified"
