@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from console.cli import app_resources
+from console.cli import governance as gov
 from console.cli.args import with_workspace
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, one_line, table
@@ -62,11 +63,16 @@ def _count(text: str) -> int:
     return value
 
 
-def _app(ws: Workspace, name: str) -> Obj:
+def _app(ws: Workspace, args: argparse.Namespace, name: str, *, logs: bool = False) -> Obj:
+    """The application if the user may `get` it (and, for logs, `logs get` it, as Argo CD 3)."""
     try:
-        return AppStore(ws.control()).get_app(name)
+        app = AppStore(ws.control()).get_app(name)
     except NotFound:
         raise CommandError(f"application {name!r} not found (see `trueup app list`)") from None
+    gov.require_get(ws, args, app)
+    if logs:
+        gov.require_logs(ws, args, app)
+    return app
 
 
 def _tree(ws: Workspace, app: Obj) -> list[observe.TreeNode]:
@@ -82,7 +88,7 @@ def cmd_resources(ws: Workspace, args: argparse.Namespace) -> int:
         if args.output == "tree":
             raise CommandError("--orphaned lists resources, it has no tree: use -o json or no -o")
         return app_resources.cmd_app_resources(args)
-    app = _app(ws, args.app)
+    app = _app(ws, args, args.app)
     tree = _tree(ws, app)
     if args.output == "json":
         emit_json([n.to_json() for n in tree])
@@ -127,7 +133,7 @@ def _print_tree(nodes: list[observe.TreeNode], prefix: str) -> None:
 
 
 def cmd_events(ws: Workspace, args: argparse.Namespace) -> int:
-    app = _app(ws, args.app)
+    app = _app(ws, args, args.app)
     tree = _tree(ws, app)
     try:
         events = observe.app_events(ws, app, tree)
@@ -175,7 +181,7 @@ def age(at: datetime | None, now: datetime) -> str:
 def cmd_logs(ws: Workspace, args: argparse.Namespace) -> int:
     if bool(args.kind) and not args.name:
         raise CommandError("--kind needs --name (e.g. --kind Deployment --name web)")
-    app = _app(ws, args.app)
+    app = _app(ws, args, args.app, logs=True)
     tree = _tree(ws, app)
     pods = observe.pods_of(tree, args.kind, args.name)
     if not pods:

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.app_observe import FORMAT, age, visible_line
 from console.cli.args import with_workspace
 from console.cli.errors import CommandError
@@ -53,7 +54,7 @@ def since_time(text: str, now: datetime) -> datetime:
 
 def cmd_changes(ws: Workspace, args: argparse.Namespace) -> int:
     store = AppStore(ws.control())
-    apps = store.list_apps()
+    apps = gov.visible_apps(ws, args, store.list_apps())  # what the user may `get`
     if args.app:
         apps = [a for a in apps if a["metadata"]["name"] == args.app]
         if not apps:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from console.cli import governance as gov
+from console.cluster.api import ClusterError
 from console.engine.workspace import Workspace, open_workspace
 
 
@@ -36,6 +38,10 @@ def open_console(ws: Workspace, *, embedded_controller: bool, args: argparse.Nam
     opts: dict[str, Any] = {}
     if args is not None:
         opts = {"theme": args.theme, "no_color": args.no_color, "ascii": True if args.ascii else None}
+        try:  # resolved (and impersonation checked) before the UI
+            opts["identity"] = gov.identity(ws, args)
+        except ClusterError:
+            pass  # the console shows the unreachable cluster and resolves the identity when it answers
     return run_console(ws, embedded_controller=embedded_controller, **opts)
 
 

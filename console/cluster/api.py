@@ -306,3 +306,14 @@ class Cluster(Protocol):
         ...
 
     def server_version(self) -> str: ...
+
+    def self_subject_review(self) -> Obj:
+        """Who this client is: `authentication.k8s.io/v1` SelfSubjectReview `status.userInfo`
+        ({username, uid, groups, extra}). The sim answers with the identity it was opened as."""
+        ...
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        """May this client do `verb` on `resource` (SelfSubjectAccessReview `status.allowed`)?"""
+        ...

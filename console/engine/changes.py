@@ -12,8 +12,8 @@
 - **health**: health transitions as refreshes and the controller saw them (`status.healthTransitions`);
 - **event**: Warning Events of the app's objects (and their children: ReplicaSets, Pods).
 
-Each source is a function in `SOURCES`; the audit chain adds its records by appending one there
-(`audit` changes: who did what through trueup, with the reason given).
+Each source is a function in `SOURCES`; `audit` is the audit chain's records (who did what through
+trueup, with the reason given).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from typing import Any
 from console.cluster.api import ClusterError
 from console.cluster.events import EventRecord, list_events
 from console.engine import observe, repos
+from console.engine.audit import report as audit_report
+from console.engine.audit.chain import AuditChain
+from console.engine.audit.record import PHASE_INTENT, PHASE_RESULT
 from console.engine.diff.managedfields import parse_fields_key
 from console.engine.diff.resource import OWN_MANAGER
 from console.engine.health import transitions as health_transitions
@@ -37,7 +40,7 @@ Obj = dict[str, Any]
 MANIFEST_GENERATE_PATHS = "argocd.argoproj.io/manifest-generate-paths"
 # fields controllers keep on objects they do not own: not a human's edit
 _BOOKKEEPING_ANNOTATIONS = ("deployment.kubernetes.io/", "autoscaling.alpha.kubernetes.io/")
-KINDS = ("commit", "sync", "live-edit", "health", "event")
+KINDS = ("commit", "sync", "live-edit", "health", "event", "audit")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Change:
     at: datetime
     app: str
     project: str
-    kind: str  # commit | sync | live-edit | health | event (| audit)
+    kind: str  # commit | sync | live-edit | health | event | audit
     actor: str
     summary: str
     revision: str = ""
@@ -85,6 +88,7 @@ class Context:
         self.checker = observe.health_checker(ws)
         self._live: dict[str, LiveState | None] = {}
         self._events: dict[str, list[EventRecord]] = {}
+        self._audit: dict[str, list[dict[str, Any]]] | None = None
         self.errors: list[str] = []
 
     def live(self, app: Obj) -> LiveState | None:
@@ -113,6 +117,19 @@ class Context:
                 self._error(f'cannot read events of cluster "{cluster}": {exc.message}')
                 self._events[cluster] = []
         return self._events[cluster]
+
+    def audit_records(self, app: str) -> list[dict[str, Any]]:
+        """The audit chain's records about `app` (read once per call, from the control cluster)."""
+        if self._audit is None:
+            self._audit = {}
+            try:
+                records = AuditChain(self.ws.control()).records()
+            except ClusterError as exc:
+                self._error(f"cannot read the audit chain: {exc.message}")
+                records = []
+            for rec in records:
+                self._audit.setdefault(str(rec.get("app") or ""), []).append(rec)
+        return self._audit.get(app, [])
 
     def _error(self, message: str) -> None:
         if message not in self.errors:
@@ -377,7 +394,39 @@ def warning_events(ctx: Context, app: Obj) -> Iterable[Change]:
         )
 
 
-SOURCES: list[Source] = [commits, syncs, live_edits, health, warning_events]
+def audit(ctx: Context, app: Obj) -> Iterable[Change]:
+    """What people (and the controller) did to the app through trueup: one change per attempt
+    refused before it ran and per result; an intent without a result shows as in progress."""
+    name, project = _ident(app)
+    records = ctx.audit_records(name)
+    finished = {int(r.get("intentSeq") or 0) for r in records if r.get("phase") == PHASE_RESULT}
+    for rec in records:
+        phase = str(rec.get("phase") or "")
+        if phase == PHASE_INTENT and int(rec.get("seq") or 0) in finished:
+            continue
+        at = parse_time(rec.get("time"))
+        if at is None:
+            continue
+        outcome = "in progress" if phase == PHASE_INTENT else str(rec.get("outcome") or "")
+        summary = f"{rec.get('action') or '?'}: {outcome}"
+        if rec.get("reason"):
+            summary += f' (reason: "{" ".join(str(rec["reason"]).split())}")'
+        more = audit_report.details(rec)
+        if more:
+            summary += f"; {more}"
+        yield Change(
+            at,
+            name,
+            str(rec.get("project") or project),
+            "audit",
+            audit_report.actor_text(rec),
+            summary,
+            str((rec.get("parameters") or {}).get("revision") or ""),
+            {"seq": rec.get("seq"), "outcome": outcome, "breakGlass": bool(rec.get("breakGlass"))},
+        )
+
+
+SOURCES: list[Source] = [commits, syncs, live_edits, health, warning_events, audit]
 
 
 @dataclass

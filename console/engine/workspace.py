@@ -302,8 +302,8 @@ def load(root: Path) -> Workspace:
         control_cluster=control,
         clusters=clusters,
         settings=settings,
-        users=dict(spec.users or {}),
-        rbac=dict(spec.rbac or {}),
+        users={k: v.model_dump(by_alias=True, exclude_none=True) for k, v in (spec.users or {}).items()},
+        rbac=_rbac_section(path, doc.get("rbac")),
         inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
         console=ConsoleSettings(
             theme=(spec.console.theme or "") if spec.console else "",
@@ -312,6 +312,19 @@ def load(root: Path) -> Workspace:
         ),
         repositories=repositories,
     )
+
+
+def _rbac_section(path: Path, raw: Any) -> dict[str, Any]:
+    """The `rbac:` section as written (argocd-rbac-cm keys kept), its policy lines checked now so a
+    typo is one clear error at load, not a denial later (governance)."""
+    if not isinstance(raw, dict):
+        return {}
+    from console.engine.governance import rbac
+
+    problems = rbac.validate_config(rbac.from_workspace(raw, "rbac.policy"))
+    if problems:
+        raise WorkspaceError(f"{path}: {problems[0]}")
+    return dict(raw)
 
 
 def open_workspace(explicit: str | os.PathLike[str] | None = None) -> Workspace:

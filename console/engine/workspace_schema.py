@@ -122,6 +122,24 @@ class InventorySpec(_Model):
     roots: list[StrictStr] | None = None
 
 
+class UserSpec(_Model):
+    """A sim workspace's identity (governance): display name, email, groups."""
+
+    name: StrictStr = ""
+    email: StrictStr = ""
+    groups: list[StrictStr] | None = None
+
+
+class RbacSpec(_Model):
+    """argocd-rbac-cm keys (`policy.csv`, `policy.<x>.csv`, `policy.default`, `scopes`,
+    `policy.matchMode`) or the short `policy` / `default` / `matchMode` (governance)."""
+
+    policy: StrictStr | None = None
+    default: StrictStr | None = None
+    match_mode: Literal["glob", "regex"] | None = Field(default=None, alias="matchMode")
+    scopes: StrictStr | list[StrictStr] | None = None
+
+
 class ConsoleSpec(_Model):
     """`console:` in trueup.yaml: the operations console's defaults for this workspace."""
 
@@ -137,8 +155,8 @@ class WorkspaceSpec(_Model):
     clusters: list[ClusterSpec]
     settings: SettingsSpec | None = None
     repositories: RepositoriesSpec | None = None
-    users: dict[StrictStr, Any] | None = None
-    rbac: dict[StrictStr, Any] | None = None
+    users: dict[StrictStr, UserSpec] | None = None
+    rbac: RbacSpec | None = None
     inventory: InventorySpec | None = None
     console: ConsoleSpec | None = None
 

@@ -27,8 +27,14 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 import themes
+from console.cluster.api import ClusterError
 from console.engine import fleet
 from console.engine.compare import cluster_time
+from console.engine.gate.attempt import Gate
+from console.engine.gate.identity import resolve as resolve_identity
+from console.engine.gate.policy import PolicyUnavailable
+from console.engine.governance.identity import Identity
+from console.engine.governance.rbac import PolicyError
 from console.engine.refresh import refresh
 from console.engine.workspace import Workspace, current_user, load
 from console.tui import commands
@@ -92,6 +98,7 @@ class TrueupApp(App[int]):
         ascii: bool | None = None,
         poll_seconds: float | None = None,
         clock: Callable[[], datetime] | None = None,
+        identity: Identity | None = None,
         **kw: Any,
     ) -> None:
         """`live=False`: load once, no watch (snapshots); `poll_seconds` is the old name for it
@@ -139,10 +146,11 @@ class TrueupApp(App[int]):
         self.notice_error = bad_theme
         self.feed_error = ""
         self.retry_in = 0.0
+        self.identity: Identity | None = identity
+        self.gate: Gate | None = None
         self.user = current_user()
-        self.identity_note = (
-            "unverified" if ws.cluster_config(ws.control_cluster).type == "sim" else "kubeconfig"
-        )
+        self.identity_note = "identity pending"
+        self._resolve_identity()
         self._generation = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -248,6 +256,33 @@ class TrueupApp(App[int]):
     def _facts_of(self, app: Obj) -> fleet.AppFacts:
         return fleet.facts(app, cluster_by_server=self.servers, windows_index=self.windows, now=self._now)
 
+    def _resolve_identity(self) -> None:
+        """Who the console acts as. On a real control cluster that is a SelfSubjectReview; while
+        the cluster is unreachable the identity stays pending and nothing is shown (deny by
+        default), and the first load that reaches the cluster resolves it."""
+        if self.identity is None:
+            try:
+                self.identity = resolve_identity(self.ws)
+            except ClusterError:
+                return
+        self.gate = Gate(self.ws, self.identity)
+        self.user = self.identity.user
+        self.identity_note = "verified" if self.identity.verified else "unverified"
+        if self.identity.impersonated_by:
+            self.identity_note += f", as, by {self.identity.impersonated_by}"
+
+    def _may_see(self, app: Obj) -> bool:
+        """RBAC `applications, get` (deny by default: an unreadable policy shows nothing)."""
+        if self.gate is None:
+            self._resolve_identity()
+            if self.gate is None:
+                return False
+        try:
+            return bool(self.gate.can_get_app(app))
+        except (PolicyUnavailable, PolicyError) as exc:
+            self.notice, self.notice_error = f"RBAC policy unavailable: {exc}", True
+            return False
+
     def on_fleet_loaded(self, message: FleetLoaded) -> None:
         with gc_paused():
             self._fleet_loaded(message)
@@ -255,7 +290,7 @@ class TrueupApp(App[int]):
     def _fleet_loaded(self, message: FleetLoaded) -> None:
         self.projects = {p["metadata"]["name"]: p for p in message.projects}
         self.windows = fleet.WindowIndex(self.projects)
-        self.fleet = {a["metadata"]["name"]: a for a in message.apps}
+        self.fleet = {a["metadata"]["name"]: a for a in message.apps if self._may_see(a)}
         self.facts = {n: self._facts_of(a) for n, a in self.fleet.items()}
         self.loaded = True
         self._notify("fleet_loaded", None)
@@ -285,6 +320,8 @@ class TrueupApp(App[int]):
 
     def _apply_changes(self, changed: dict[str, Obj | None]) -> None:
         for name, obj in changed.items():
+            if obj is not None and not self._may_see(obj):
+                obj = changed[name] = None  # no longer (or never) visible to this user
             if obj is None:
                 self.fleet.pop(name, None)
                 self.facts.pop(name, None)
@@ -504,8 +541,14 @@ def run_console(
     theme: str | None = None,
     no_color: bool = False,
     ascii: bool | None = None,
+    identity: Identity | None = None,
 ) -> int:
     result = TrueupApp(
-        ws, embedded_controller=embedded_controller, theme=theme, no_color=no_color, ascii=ascii
+        ws,
+        embedded_controller=embedded_controller,
+        theme=theme,
+        no_color=no_color,
+        ascii=ascii,
+        identity=identity,
     ).run()
     return int(result or 0)

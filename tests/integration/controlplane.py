@@ -8,6 +8,8 @@ Recipe and rationale: /work/shared/reference/real-control-plane.md (section 6A).
 Identities (client certificates signed by the cluster CA):
 - admin: CN=admin, O=system:masters: everything.
 - engine: CN=trueup-engine, O=trueup: the least-privilege GitOps engine identity, see ENGINE_RBAC_DOC.
+- viewer: CN=trueup-viewer, O=trueup-viewers: a person with read access (get/list/watch on
+  everything) who may only append to trueup's audit chain and record Events (VIEWER_RBAC_DOC).
 
 Run one by hand: `python -m tests.integration.controlplane up DIR` (Ctrl-C stops it).
 """
@@ -45,6 +47,15 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 STAGES_FILE = "kwok-stages.yaml"
 NODE_NAME = "kwok-node-0"
 ENGINE_USER = "trueup-engine"
+VIEWER_USER = "trueup-viewer"
+VIEWER_GROUP = "trueup-viewers"
+VIEWER_RBAC_DOC = """\
+Viewer identity "trueup-viewer" (group trueup-viewers), bound by ClusterRoleBinding/RoleBindings:
+- trueup-viewer:read  get/list/watch on every resource of every API group;
+- in namespace `trueup` (created on demand): create auditrecords.trueup.dev, get/create/update
+  auditchains.trueup.dev, create events (core and events.k8s.io) — what trueup writes on behalf of
+  anyone who *attempts* something, so a refused attempt is recorded too. Nothing else.
+"""
 ENGINE_GROUP = "trueup"
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/24"
@@ -291,6 +302,7 @@ class ControlPlane:
         self.pki = self.workdir / "pki"
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.engine_kubeconfig = self.workdir / "engine.kubeconfig"
+        self.viewer_kubeconfig = self.workdir / "viewer.kubeconfig"
         self.pod_log_file = self.workdir / "pod-logs" / "container.log"
         self.server = ""
         self.node_name = NODE_NAME
@@ -415,6 +427,7 @@ class ControlPlane:
             ("apiserver", "kube-apiserver", (), True),
             ("admin", "admin", ("system:masters",), False),
             ("engine", ENGINE_USER, (ENGINE_GROUP,), False),
+            ("viewer", VIEWER_USER, (VIEWER_GROUP,), False),
         ):
             crt, key = ca.issue(cn, orgs, server=server)
             (self.pki / f"{name}.crt").write_bytes(crt)
@@ -423,7 +436,11 @@ class ControlPlane:
 
     def _write_kubeconfigs(self) -> None:
         ca = _b64((self.pki / "ca.crt").read_bytes())
-        for path, user in ((self.admin_kubeconfig, "admin"), (self.engine_kubeconfig, "engine")):
+        for path, user in (
+            (self.admin_kubeconfig, "admin"),
+            (self.engine_kubeconfig, "engine"),
+            (self.viewer_kubeconfig, "viewer"),
+        ):
             cfg = {
                 "apiVersion": "v1",
                 "kind": "Config",
@@ -693,6 +710,7 @@ class ControlPlane:
             "rules": write_rules,
         }
         self.apply(read, write, _binding("trueup-engine:read"), _binding("trueup-engine:write"))
+        self.apply(*viewer_rbac())
 
     def _create_node(self) -> None:
         node = {
@@ -727,6 +745,46 @@ class ControlPlane:
         return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
 
 
+def viewer_rbac() -> list[dict[str, Any]]:
+    """VIEWER_RBAC_DOC's cluster-wide part (the `trueup` namespace part: viewer_audit_rbac)."""
+    role = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "trueup-viewer:read"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": list(READ_VERBS)}],
+    }
+    binding = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "trueup-viewer:read"},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "trueup-viewer:read"},
+        "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": VIEWER_GROUP}],
+    }
+    return [role, binding]
+
+
+def viewer_audit_rbac(namespace: str = "trueup") -> list[dict[str, Any]]:
+    """VIEWER_RBAC_DOC's namespaced part: append to the audit chain, record Events."""
+    role = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "Role",
+        "metadata": {"name": "trueup-audit-writer", "namespace": namespace},
+        "rules": [
+            {"apiGroups": ["trueup.dev"], "resources": ["auditrecords"], "verbs": ["create"]},
+            {"apiGroups": ["trueup.dev"], "resources": ["auditchains"], "verbs": ["get", "create", "update"]},
+            {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+        ],
+    }
+    binding = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "trueup-audit-writer", "namespace": namespace},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": "trueup-audit-writer"},
+        "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": VIEWER_GROUP}],
+    }
+    return [role, binding]
+
+
 def _binding(role: str) -> dict[str, Any]:
     return {
         "apiVersion": f"{RBAC_GROUP}/v1",
@@ -756,6 +814,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_term)
     print(f"admin kubeconfig:  {cp.admin_kubeconfig}")
     print(f"engine kubeconfig: {cp.engine_kubeconfig}")
+    print(f"viewer kubeconfig: {cp.viewer_kubeconfig}")
     print(f"server:            {cp.server}")
     print(f"started in {cp.startup_seconds:.1f} s; logs in {cp.workdir}/*.log; Ctrl-C stops", flush=True)
     try:

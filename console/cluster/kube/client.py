@@ -318,6 +318,39 @@ class KubeCluster:
     def server_version(self) -> str:
         return str(self._call("GET", "/version", retry=True).get("gitVersion") or "")
 
+    def self_subject_review(self) -> Obj:
+        """POST a SelfSubjectReview (nothing is stored): the authenticated user and groups."""
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        out = self._call(
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            body=body,
+            content_type="application/json",
+        )
+        info: Obj = ((out.get("status") or {}).get("userInfo")) or {}
+        return info
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        attrs: Obj = {"verb": verb, "resource": resource, "group": group}
+        if namespace:
+            attrs["namespace"] = namespace
+        if name:
+            attrs["name"] = name
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        out = self._call(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body=body,
+            content_type="application/json",
+        )
+        return bool((out.get("status") or {}).get("allowed"))
+
     def logs(
         self,
         namespace: str,

@@ -22,7 +22,7 @@ from console.cluster.api import (
     PropagationPolicy,
     WatchEvent,
 )
-from console.cluster.sim import admission, rbac
+from console.cluster.sim import admission, eventsv1, rbac
 from console.cluster.sim import convert as conv
 from console.cluster.sim import logs as simlogs
 from console.cluster.sim.clock import SimClock
@@ -64,6 +64,7 @@ class SimCluster:
         self.store = Store(self.path, label=label, must_exist=must_exist)
         self.clock = clock or SimClock(self.store)
         self.core = Core(self.store, self.clock, name)
+        self.events_v1 = eventsv1.EventsV1(self)  # events.k8s.io/v1: core Event storage, converted
         self._seed()
 
     @classmethod
@@ -133,9 +134,11 @@ class SimCluster:
     def discovery(self) -> builtins.list[APIResource]:
         self._sync()
         with self.store.read():
-            return [k.resource for k in self.core.all_kinds()]
+            return [k.resource for k in self.core.all_kinds()] + [eventsv1.INFO.resource]
 
     def resource_for(self, api_version: str, kind: str) -> APIResource:
+        if eventsv1.handles(api_version, kind):
+            return eventsv1.INFO.resource
         return self._info(api_version, kind).resource
 
     def _info(self, api_version: str, kind: str) -> KindInfo:
@@ -144,6 +147,8 @@ class SimCluster:
             return self.core.info(api_version, kind)
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.get(namespace, name)
         self._sync()
         with self.store.read():
             info = self.core.info(api_version, kind)
@@ -158,6 +163,8 @@ class SimCluster:
         *,
         label_selector: str | None = None,
     ) -> ListResult:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.list(namespace, label_selector)
         matcher = parse_selector(label_selector)
         self._sync()
         with self.store.read():
@@ -210,6 +217,9 @@ class SimCluster:
                 self._authorize("create", info, md.get("namespace") or "")
 
     def create(self, obj: Obj, *, field_manager: str, dry_run: bool = False) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")):
+            return self.events_v1.create(obj, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("create", obj)
             return self.core.create(obj, field_manager=field_manager, dry_run=dry_run)
@@ -230,6 +240,9 @@ class SimCluster:
     def update(
         self, obj: Obj, *, field_manager: str, dry_run: bool = False, subresource: str | None = None
     ) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")) and not subresource:
+            return self.events_v1.update(obj, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("update", obj, subresource)
             return self.core.update(
@@ -247,6 +260,9 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")) and not subresource:
+            return self.events_v1.apply(obj, field_manager, force, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("patch", obj, subresource)
             return self.core.apply(
@@ -268,6 +284,9 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
+        if eventsv1.handles(api_version, kind) and not subresource:
+            return self.events_v1.patch(namespace, name, patch, patch_type, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize("patch", self.core.info(api_version, kind), namespace, name, subresource)
             return self.core.patch(
@@ -295,6 +314,9 @@ class SimCluster:
         dry_run: bool = False,
         resource_version: str | None = None,
     ) -> Obj | None:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.delete(namespace, name, propagation_policy, dry_run, resource_version)
+
         def run() -> Obj | None:
             info = self.core.info(api_version, kind)
             self._authorize("delete", info, namespace, name)
@@ -320,6 +342,8 @@ class SimCluster:
     ) -> Iterator[WatchEvent]:
         """Events after `resource_version` (none/"0": the current state as ADDED first), polling the
         shared event table so writes from other processes are seen; Gone when history is pruned."""
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.watch(namespace, resource_version, timeout_seconds)
         info = self._info(api_version, kind)
         self._authorize("watch", info, namespace or None)
         ns = (namespace or None) if info.namespaced else None
@@ -372,6 +396,20 @@ class SimCluster:
                 return
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
+
+    def self_subject_review(self) -> Obj:
+        """The identity this SimCluster acts as (the real apiserver's answer for the same cert)."""
+        if self.identity is None:
+            return {"username": "admin", "groups": list(admission.ADMIN_GROUPS)}
+        return {"username": self.identity.user, "groups": list(self.identity.all_groups)}
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        if self.identity is None:
+            return True
+        with self.store.read():
+            return rbac.allowed(self.store, self.identity, verb, group, resource, "", namespace, name)
 
     def logs(
         self,
