@@ -130,9 +130,11 @@ def _b64(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
+# a marker no field name, message or repr of the diff contains: a generated word such as
+# "attributions" would otherwise be "found" in the diff's own vocabulary
 secret_text = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=12, max_size=40
-)
+).map(lambda s: f"Zq7{s}")
 
 
 @settings(max_examples=150, deadline=None)
