@@ -28,7 +28,7 @@ from console.engine.fleet import AppFacts
 from console.engine.refresh import compare_one
 from console.tui.format import age, ago, clock, short
 from console.tui.messages import Loaded, LogLines
-from console.tui.screens.base import ConsoleScreen
+from console.tui.screens.base import ActionScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
 from widgets.live_tree import LiveTree, TreeItem
 from widgets.safe_text import visible
@@ -51,7 +51,7 @@ EVENT_COLUMNS = [  # at 80 columns: LAST, REASON (with the type's symbol), OBJEC
 ]
 
 
-class ApplicationScreen(ConsoleScreen):
+class ApplicationScreen(ActionScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "1",
@@ -865,6 +865,20 @@ class ApplicationScreen(ConsoleScreen):
 
     def action_changes(self) -> None:
         self.console.open_changes(self.app_name)
+
+    def target_app(self) -> str | None:
+        return self.app_name
+
+    def prefill(self, action: str) -> dict[str, Any]:
+        """Restart: the workload selected in the tree (or its owner of a pod's ReplicaSet)."""
+        if action != "restart":
+            return {}
+        from console.engine import resource_actions as ra
+
+        n = self.selected_node()
+        if n is not None and ra.actions_for(n.group, n.kind):
+            return {"target": ra.ResourceRef(n.group, n.kind, n.namespace, n.name)}
+        return {}
 
     def action_refresh_app(self) -> None:
         self.console.run_refresh([self.app_name])
