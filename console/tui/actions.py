@@ -126,10 +126,12 @@ def _deployed(app: Obj) -> str:
     return str(((status.get("operationState") or {}).get("syncResult") or {}).get("revision") or "")
 
 
-def _rev_text(rev: str, subjects: dict[str, str]) -> str:
+def _rev_text(rev: str, subjects: dict[str, str], width: int = 26) -> str:
     if not rev:
         return "?"
     subject = _subject(subjects, rev)
+    if len(subject) > width:
+        subject = subject[: width - 1] + "…"
     return f'{short(rev)} "{subject}"' if subject else short(rev)
 
 
@@ -183,7 +185,7 @@ def build_plan(
     plan.facts.append(
         (
             "application",
-            f"{name}  (project {plan.project}, cluster {plan.cluster}, namespace {dest.get('namespace') or '-'})",
+            f"{name} · project {plan.project} · cluster {plan.cluster} · ns {dest.get('namespace') or '-'}",
         )
     )
     minutes = int(breakglass.DEFAULT_SUSPENSION.total_seconds() // 60)
@@ -248,8 +250,30 @@ def build_plan(
         count = len([r for r in status.get("resources") or [] if isinstance(r, dict)])
         plan.facts.append(("resources", f"{count} tracked resource(s) in {plan.cluster}"))
     if plan.preflight.windows:
-        plan.facts.append(("windows", "; ".join(plan.preflight.windows)))
+        plan.facts.append(("overrides", "; ".join(_window_text(w) for w in plan.preflight.windows)))
     return plan
+
+
+def _window_text(message: str) -> str:
+    """`cannot sync X: blocked by sync window deny ...: description; it ends ...` -> the window."""
+    text = message.split(": blocked by ", 1)[-1]
+    return text.split("; ", 1)[0]
+
+
+def break_glass_why(plan: Plan) -> str:
+    """One short phrase: what the break-glass gets past."""
+    parts = []
+    if plan.preflight.windows:
+        parts.append("overrides the deny window")
+    if plan.auto_sync_on and plan.action in (SYNC, BREAK_GLASS_SYNC, ROLLBACK):
+        parts.append("suspends auto-sync")
+    if plan.action == TERMINATE:
+        parts.append("terminating an operation")
+    if plan.action == SUSPEND:
+        parts.append("suspending auto-sync")
+    if not parts:
+        parts.append("recorded as break-glass")
+    return " and ".join(parts)
 
 
 def clock_text(at: datetime) -> str:

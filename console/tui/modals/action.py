@@ -18,8 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, SelectionList, Static
-from textual.widgets.selection_list import Selection
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from console.engine.gate.attempt import GateResult
 from console.engine.governance import breakglass
@@ -28,6 +27,7 @@ from console.tui import actions as acts
 from console.tui.equivalent import command_line
 from widgets.safe_text import visible
 from widgets.text import safe_text
+from widgets.toggle import Toggle
 
 OPTIONS = {
     acts.SYNC: (
@@ -93,9 +93,9 @@ class ActionModal(ModalScreen[None]):
             with VerticalScroll(id="act-body"):
                 yield Static(safe_text("reading the application and asking the gate…"), id="act-facts")
                 yield Static(id="act-preview")
-                yield SelectionList[str](id="act-changes")
+                yield Vertical(id="act-changes")
                 yield Static(id="act-prunes-title")
-                yield SelectionList[str](id="act-prunes")
+                yield Vertical(id="act-prunes")
                 yield RadioSet(id="act-choice")
                 yield Horizontal(id="act-options")
                 yield Static(id="act-bg")
@@ -155,7 +155,7 @@ class ActionModal(ModalScreen[None]):
         self._render_choice(plan)
         opts = self.query_one("#act-options", Horizontal)
         for key, text in OPTIONS.get(plan.action, ()):
-            opts.mount(Checkbox(text, bool(plan.values.get(key)), id=f"opt-{key}", compact=True))
+            opts.mount(Toggle(text, bool(plan.values.get(key)), id=f"opt-{key}", compact=True))
         reason = self.query_one("#act-reason", Input)
         reason.display = True
         reason.value = str(plan.values.get("reason") or "")
@@ -188,42 +188,38 @@ class ActionModal(ModalScreen[None]):
         line = Text()
         line.append("preview     ", style="dim")
         line.append(
-            f"{n[CREATE]} to create, {n['update']} to update, {n[PRUNE]} to prune, {n['none']} unchanged"
+            f"{n['update']} to update, {n[CREATE]} to create, {n[PRUNE]} to prune, {n['none']} unchanged"
         )
+        if pv.changes:
+            line.append("  (untick = selective sync)", style="dim")
         if pv.error:
             line.append(f"\n{'':12}{visible(pv.error)}", style="bold")
-        if pv.changes:
-            line.append(
-                f"\n{'':12}untick a resource to sync only the ticked ones (selective sync)", style="dim"
-            )
         self.query_one("#act-preview", Static).update(line)
-        changes = self.query_one("#act-changes", SelectionList)
         chosen = set(plan.values.get("resources") or [])
-        for item in pv.changes:
-            word = (
-                "create"
-                if item.change == CREATE
-                else f"update ({item.fields} field{'s' if item.fields != 1 else ''})"
-            )
-            changes.add_option(
-                Selection(
-                    safe_text(f"{word:<18} {item.title}"),
-                    item.selector,
-                    not chosen or item.selector in chosen,
-                )
-            )
-        changes.display = bool(pv.changes)
+        self._resources: dict[str, str] = {}
+        boxes = []
+        for i, item in enumerate(pv.changes):
+            n_fields = f"{item.fields} field{'s' if item.fields != 1 else ''}"
+            word = "create" if item.change == CREATE else f"update ({n_fields})"
+            self._resources[f"res-{i}"] = item.selector
+            ticked = not chosen or item.selector in chosen
+            boxes.append(Toggle(safe_text(f"{word:<18} {item.title}"), ticked, id=f"res-{i}", compact=True))
+        changes = self.query_one("#act-changes", Vertical)
+        if boxes:
+            changes.mount(*boxes)
+        changes.display = bool(boxes)
         if pv.prunes:
             title = self.query_one("#act-prunes-title", Static)
-            title.update(
-                safe_text(f"{len(pv.prunes)} resource(s) no longer in Git: deleted only with prune ticked")
-            )
+            title.update(safe_text(f"{len(pv.prunes)} no longer in Git: deleted only with prune ticked"))
             title.display = True
-            prunes = self.query_one("#act-prunes", SelectionList)
-            for item in pv.prunes:
-                prunes.add_option(
-                    Selection(safe_text(f"prune              {item.title}"), item.selector, True)
+            boxes = []
+            for i, item in enumerate(pv.prunes):
+                self._resources[f"prn-{i}"] = item.selector
+                boxes.append(
+                    Toggle(safe_text(f"prune              {item.title}"), True, id=f"prn-{i}", compact=True)
                 )
+            prunes = self.query_one("#act-prunes", Vertical)
+            prunes.mount(*boxes)
             prunes.display = True
 
     def _render_choice(self, plan: acts.Plan) -> None:
@@ -274,14 +270,11 @@ class ActionModal(ModalScreen[None]):
             except Exception:  # noqa: BLE001 - not mounted yet
                 pass
         if plan is not None and plan.preview is not None:
-            changes = self.query_one("#act-changes", SelectionList)
-            picked = list(changes.selected)
-            every = [i.selector for i in plan.preview.changes]
-            prunes = self.query_one("#act-prunes", SelectionList)
-            pruned = list(prunes.selected)
-            if set(picked) != set(every) or (
-                plan.preview.prunes and set(pruned) != {i.selector for i in plan.preview.prunes}
-            ):
+            res = getattr(self, "_resources", {})
+            ticks = {wid: self.query_one(f"#{wid}", Toggle).value for wid in res if self.query(f"#{wid}")}
+            picked = [res[w] for w, on in ticks.items() if on and w.startswith("res-")]
+            pruned = [res[w] for w, on in ticks.items() if on and w.startswith("prn-")]
+            if not all(ticks.values()):
                 out["resources"] = picked + (pruned if out.get("prune") else [])
             else:
                 out.pop("resources", None)
@@ -308,17 +301,12 @@ class ActionModal(ModalScreen[None]):
         box = self.query_one("#act-bg", Static)
         if bg:
             text = Text()
-            text.append("BREAK-GLASS ", style="bold reverse")
-            why = plan.preflight.break_glass or [
-                f"{acts.TITLES[plan.action].lower()} is a break-glass action"
-            ]
-            for line in why:
-                text.append(f" {visible(line)}\n")
-            if not plan.preflight.can_override:
-                text.append(visible(plan.preflight.override_denied) + "\n", style="bold")
+            text.append("BREAK-GLASS", style="bold reverse")
             text.append(
-                f"type {plan.app} and a reason (at least {breakglass.MIN_REASON} characters); both are recorded"
+                f" {visible(acts.break_glass_why(plan))}: type {plan.app} and a reason; both are audited"
             )
+            if not plan.preflight.can_override:
+                text.append("\n" + visible(plan.preflight.override_denied), style="bold")
             box.update(text)
             box.display = True
             self.query_one(
@@ -360,7 +348,6 @@ class ActionModal(ModalScreen[None]):
 
     @on(Checkbox.Changed)
     @on(RadioSet.Changed)
-    @on(SelectionList.SelectedChanged)
     def _changed(self) -> None:
         if self.state == "ready":
             self._refresh_needs()
@@ -410,7 +397,7 @@ class ActionModal(ModalScreen[None]):
         self.error = ""
         self.state = "running"
         self.query_one("#act-confirm", Button).disabled = True
-        for w in self.query("Input, Checkbox, RadioSet, SelectionList"):
+        for w in self.query("Input, Checkbox, RadioSet"):
             w.disabled = True
         self._hint()
         self._show_result()

@@ -52,13 +52,23 @@ class ConsoleScreen(Screen[Any]):
         self.call_after_refresh(self.refresh_status)
 
     def refresh_crumbs(self) -> None:
+        """Where, and always who and in which mode (the parts that fit; mode and user last to go)."""
         c = self.console
         left = " › ".join(visible(p) for p in self.crumbs())
-        mode = "read-only" if c.read_only else "WRITE MODE"
-        right = f"{c.ws.root.name} · ctl {c.ws.control_cluster} · {c.user} ({c.identity_note}) · {mode}"
+        mode = "read-only (w: write)" if c.read_only else "WRITE MODE (w: read-only)"
+        who = f"{c.user} ({c.identity_note})"
         width = self.app.size.width
-        pad = max(2, width - len(left) - len(right) - 2)
-        text = f" {left}{' ' * pad}{visible(right)} " if width >= len(left) + len(right) + 4 else f" {left}"
+        text = f" {left}"
+        for right in (
+            f"{c.ws.root.name} · ctl {c.ws.control_cluster} · {who} · {mode}",
+            f"ctl {c.ws.control_cluster} · {who} · {mode}",
+            f"{who} · {mode}",
+            f"{c.user} · {mode.split(' (')[0]}",
+        ):
+            right = visible(right)
+            if width >= len(left) + len(right) + 4:
+                text = f" {left}{' ' * (width - len(left) - len(right) - 2)}{right} "
+                break
         bar = self.query_one("#crumbs", Static)
         bar.update(safe_text(text))
         bar.set_class(not c.read_only, "-write")
