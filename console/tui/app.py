@@ -291,6 +291,7 @@ class TrueupApp(App[int]):
         return " · ".join(parts), cls
 
     def set_notice(self, text: str, *, error: bool = False) -> None:
+        self.notice_serial = getattr(self, "notice_serial", 0) + 1
         self.notice = " ".join(text.split())
         self.notice_error = error
         self.refresh_status()
@@ -662,6 +663,8 @@ class TrueupApp(App[int]):
             self.set_notice(f"{tag}: error: {message.error}", error=True)
         if modal.is_attached:
             modal.finished(result, message.error)
+        else:
+            modal.result, modal.error, modal.state = result, message.error, "done"
         self._reload_app(modal.app_name)
         self.refresh_bindings()
 
@@ -699,13 +702,15 @@ class TrueupApp(App[int]):
         self.push_screen(AuditScreen(f"app:{app}" if app else ""))
 
     def run_command_line(self, line: str) -> None:
+        self.notice_serial = getattr(self, "notice_serial", 0)
+        before = self.notice_serial
         try:
             cmd = commands.run(self, line)
         except commands.CommandError as exc:
             self.set_notice(str(exc), error=True)
             return
-        if cmd.name not in ("q",):
-            self.set_notice("")
+        if cmd.name not in ("q",) and self.notice_serial == before:
+            self.set_notice("")  # clear an old notice, not the one this command just gave
 
     def app_names(self) -> list[str]:
         return sorted(self.fleet)

@@ -25,7 +25,7 @@ COLUMNS = [
     Column("time", "TIME", 19, 60),
     Column("actor", "ACTOR", 18, 90),
     Column("action", "ACTION", 22, 95),
-    Column("app", "APP", 22, 85),
+    Column("app", "APP", 22, 97),
     Column("phase", "PHASE", 7, 70),
     Column("outcome", "OUTCOME", 10, 92),
     Column("reason", "REASON", 0, 80, min_width=12, flex=True),
