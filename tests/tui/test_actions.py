@@ -285,9 +285,10 @@ async def test_result_after_moving_on_goes_to_its_own_view(demo: Path) -> None:
         modal = await open_modal(pilot)
         modal.confirm()
         await pilot.press("escape")  # the user moves on before the result
-        await pilot.pause()
+        await wait_until(pilot, lambda: not isinstance(app.screen, ActionModal))
         app.open_app(EU)
         await wait_until(pilot, lambda: app.command_log[-1].outcome != "running")
+        await pilot.pause(0.3)
         assert isinstance(app.screen, ApplicationScreen) and app.screen.app_name == EU
         assert "[Applications] restart payments-api-prod-us: succeeded" in app.notice
         assert modal.result is not None and modal.result.ok  # kept with the view that asked

@@ -237,6 +237,10 @@ class ApplicationScreen(ActionScreen):
             )
 
     def on_mount(self) -> None:
+        if not self.query("#tree"):
+            # seen while an action worker posts results: the tabs compose a moment later
+            self.call_after_refresh(self.on_mount)
+            return
         super().on_mount()
         self.call_after_refresh(self._first_frame)
         self.render_header()
@@ -284,8 +288,8 @@ class ApplicationScreen(ActionScreen):
     # ------------------------------------------------------------------ live updates
 
     def fleet_changed(self, changed: dict[str, Any]) -> None:
-        if self.app_name not in changed:
-            return
+        if self.app_name not in changed or not self.is_mounted:
+            return  # (pushed, not yet mounted: on_mount renders what is there then)
         if changed[self.app_name] is None:
             self.console.set_notice(f"application {self.app_name} was deleted", error=True)
         self.render_header()
