@@ -481,7 +481,7 @@ class TrueupApp(App[int]):
         gate.warnings.clear()
         word = "on" if on else "off"
         seq = engine_actions.record_session(
-            gate, "console-write-mode", f"console write mode {word} (pid {os.getpid()})", {"writeMode": word}
+            gate, "console-write-mode", f"console write mode {word}", {"writeMode": word}
         )
         self.post_message(WriteModeRecorded(on, seq, "; ".join(gate.warnings)))
 

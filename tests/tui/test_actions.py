@@ -105,7 +105,13 @@ async def test_read_only_runs_no_mutation(demo: Path) -> None:
         state = {k: ab for k, ab in home.active_bindings.items()}
         assert state["s"].enabled is False and "read-only" in (state["s"].tooltip or "")
         await pilot.press("s", "R", "S", "T", "a", "ctrl+d")
-        for line in (f"sync {US}", f"break_glass_sync {EU}", f"rollback {US}", f"delete {US}", f"restart {US}"):
+        for line in (
+            f"sync {US}",
+            f"break_glass_sync {EU}",
+            f"rollback {US}",
+            f"delete {US}",
+            f"restart {US}",
+        ):
             app.run_command_line(line)
             assert "read-only" in app.notice
         app.open_app(US)
@@ -205,7 +211,9 @@ async def test_break_glass_refuses_wrong_name_and_empty_reason_then_succeeds(dem
         report = demo / ".trueup" / "reports" / "incident-INC-7.md"
         assert "payments-api-prod-eu" in report.read_text()
     intent = next(r for r in records(demo) if r["seq"] == seq)
-    assert intent["breakGlass"] and intent["reason"] == "INC-7 EU checkout down" and intent["phase"] == "intent"
+    assert (
+        intent["breakGlass"] and intent["reason"] == "INC-7 EU checkout down" and intent["phase"] == "intent"
+    )
 
 
 async def test_rollback_from_history_suspends_auto_sync(demo: Path) -> None:
