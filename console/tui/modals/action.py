@@ -333,6 +333,12 @@ class ActionModal(ModalScreen[None]):
 
     def _render_command(self, values: dict[str, Any]) -> None:
         text = Text()
+        plan = self.plan
+        if plan is not None and plan.action == acts.ROLLBACK and plan.current is not None:
+            target = next((h for h in plan.history if h.id == values.get("history_id")), None)
+            if target is not None:
+                text.append("rollback    ", style="dim")
+                text.append(visible(f"{plan.current.text()}  →  {target.text()}") + "\n")
         text.append("command     ", style="dim")
         text.append(visible(self.command(values)))
         self.query_one("#act-cmd", Static).update(text)
