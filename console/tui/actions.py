@@ -193,7 +193,7 @@ def build_plan(
     if action in (SYNC, BREAK_GLASS_SYNC):
         plan.facts.append(("revision", f"{_rev_text(deployed, subjects)} → {_rev_text(target, subjects)}"))
         if plan.auto_sync_on:
-            plan.suspension = f"auto-sync is suspended for {minutes}m, until {until}, then the controller syncs to Git again"
+            plan.suspension = f"auto-sync is on: it will be suspended for {minutes}m, until {until}, then the controller syncs to Git again"
         plan.preview = sync_preview(ws, name)
     elif action == ROLLBACK:
         hist = history_entries(app)
@@ -217,7 +217,7 @@ def build_plan(
             plan.values["history_id"] = (older[0] if older else plan.history[0]).id
         if plan.auto_sync_on:
             plan.suspension = (
-                f"auto-sync is on: a rollback cannot run while it is (Argo CD's rule); it is suspended for "
+                f"auto-sync is on: a rollback cannot run while it is (Argo CD's rule); it will be suspended for "
                 f"{minutes}m, until {until}, so the controller does not sync straight back to Git"
             )
     elif action == TERMINATE:

@@ -227,7 +227,7 @@ async def test_rollback_from_history_suspends_auto_sync(demo: Path) -> None:
         modal = await open_modal(pilot)
         plan = modal.plan
         assert plan is not None and plan.auto_sync_on and plan.break_glass(modal.values())
-        assert "suspended for 60m" in plan.suspension
+        assert "will be suspended for 60m" in plan.suspension
         text = screen_text(app)
         assert "#0" in text and "→" in text and "auto-sync" in text
         assert plan.values["history_id"] == 0
