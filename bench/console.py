@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+os.environ.setdefault("TRUEUP_USER", "admin")  # the fleet is visible to Argo's built-in admin
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from console.cluster.sim import SimCluster  # noqa: E402
