@@ -78,11 +78,64 @@ SCREENS: dict[str, tuple[str, Drive]] = {
 }
 
 
+def _action(action: str, app_name: str) -> Drive:
+    async def drive(pilot: Any) -> None:
+        from console.tui.modals.action import ActionModal
+
+        await _settle(pilot)
+        while pilot.app.read_only:
+            await pilot.pause(0.05)
+        pilot.app.start_action(action, app_name)
+        while not (isinstance(pilot.app.screen, ActionModal) and pilot.app.screen.state != "loading"):
+            await pilot.pause(0.05)
+        await _settle(pilot)
+
+    return drive
+
+
+# write mode writes an audit record: these run on a fresh copy of the demo each
+ACTIONS: dict[str, tuple[str, str, Drive]] = {
+    "action-sync": (
+        "bob syncs payments-api-prod-us: preview, options",
+        "bob",
+        _action("sync", "payments-api-prod-us"),
+    ),
+    "action-break-glass": (
+        "Break-glass sync through the EU deny window",
+        "alice",
+        _action("sync", "payments-api-prod-eu"),
+    ),
+    "action-rollback": (
+        "Rollback of an auto-synced app (suspends auto-sync)",
+        "alice",
+        _action("rollback", "identity-api-prod-us"),
+    ),
+    "audit": ("The audit chain, verified", "alice", _keys("A")),
+}
+
+
+def _copy(ws_dir: Path) -> Path:
+    target = ws_dir.parent / "actions" / ws_dir.name
+    shutil.rmtree(target.parent, ignore_errors=True)
+    shutil.copytree(ws_dir, target, symlinks=True)
+    return target
+
+
 async def shoot(ws_dir: Path, out: Path) -> list[Path]:
+    from console.engine.gate.identity import resolve
+
     written = []
-    for name, (title, drive) in SCREENS.items():
+    shots = [(n, t, None, d) for n, (t, d) in SCREENS.items()] + [
+        (n, t, u, d) for n, (t, u, d) in ACTIONS.items()
+    ]
+    for name, title, user, drive in shots:
         for w, h in SIZES:
-            app = TrueupApp(load(ws_dir), live=False, clock=lambda: AT)
+            if user is None:
+                app = TrueupApp(load(ws_dir), live=False, clock=lambda: AT)
+            else:
+                ws = load(_copy(ws_dir))
+                ident = resolve(ws, env={"TRUEUP_USER": user})
+                app = TrueupApp(ws, live=False, clock=lambda: AT, identity=ident, write=True)
             async with app.run_test(size=(w, h)) as pilot:
                 await drive(pilot)
                 svg = app.export_screenshot(title=f"trueup — {title}")

@@ -9,7 +9,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from console.cli import app_edit, app_observe, app_operations
+from console.cli import app_actions, app_edit, app_observe, app_operations
 from console.cli import governance as gov
 from console.cli.args import HEALTH_STATUSES, SYNC_STATUSES, choice, fmt, with_workspace
 from console.cli.context import get_app
@@ -73,6 +73,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     app_operations.register(app_sub)
     app_edit.register(app_sub)  # create, set, unset (issue 13)
     app_observe.register(app_sub)  # resources [--orphaned], events, logs (issue 10)
+    app_actions.register(app_sub)  # actions list|run (resource actions, issue 11)
 
 
 def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -> list[dict[str, Any]]:

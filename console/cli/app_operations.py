@@ -43,6 +43,11 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
         metavar="GROUP:KIND:NS/NAME",
         help="selective sync (repeatable): hooks are skipped and no history is recorded",
     )
+    sync.add_argument(
+        "--apply-out-of-sync-only",
+        action="store_true",
+        help="apply only the resources that are out of sync (sync option ApplyOutOfSyncOnly=true)",
+    )
     sync.add_argument("--async", dest="async_", action="store_true", help="request the sync and return")
     timeout(sync, "terminate the operation after this long")
     sync.add_argument("-o", "--output", **fmt(["json"]))
@@ -139,6 +144,7 @@ def cmd_app_sync(ws: Workspace, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             force=args.force,
             resources=resources or None,
+            apply_out_of_sync_only=args.apply_out_of_sync_only,
             reason=args.reason,
             break_glass=args.break_glass,
             confirm=args.confirm,

@@ -30,6 +30,11 @@ def add_console_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--theme", choices=themes.names(), help="colours: " + ", ".join(themes.names()))
     p.add_argument("--no-color", action="store_true", help="no colours at all (as NO_COLOR=1)")
     p.add_argument("--ascii", action="store_true", help="ASCII status symbols (terminals without Unicode)")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="start in write mode (audited); without it the console is read-only until you press w",
+    )
 
 
 def open_console(ws: Workspace, *, embedded_controller: bool, args: argparse.Namespace | None = None) -> int:
@@ -37,7 +42,12 @@ def open_console(ws: Workspace, *, embedded_controller: bool, args: argparse.Nam
 
     opts: dict[str, Any] = {}
     if args is not None:
-        opts = {"theme": args.theme, "no_color": args.no_color, "ascii": True if args.ascii else None}
+        opts = {
+            "theme": args.theme,
+            "no_color": args.no_color,
+            "ascii": True if args.ascii else None,
+            "write": bool(getattr(args, "write", False)),
+        }
         try:  # resolved (and impersonation checked) before the UI
             opts["identity"] = gov.identity(ws, args)
         except ClusterError:

@@ -6,9 +6,11 @@ commands.py the one registry behind `:` and the palette, live.py the feed and th
 controller, messages.py what workers post. Every read runs in a thread worker; the UI thread only
 applies results, so it never blocks on a cluster.
 
-Read-only: no binding or command here mutates anything except `refresh` (which writes status, as
-Argo's refresh does). The actions issue adds mutating actions by id to MUTATING_ACTIONS;
-`check_action` greys them out (returns None) while the console is read-only.
+Read-only by default: the mutating actions (console.tui.actions.MUTATING: sync, rollback,
+terminate, auto-sync, restart, delete) are greyed until write mode is switched on (`w` or
+`--write`, itself an audit record), and greyed when RBAC denies them, with the missing permission
+in the tooltip. Each runs through an ActionModal and the same engine call as the CLI, in a worker;
+`start_action(action_id, app_name, **prefill)` is the entry point for any screen (runbooks).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,14 +40,37 @@ from console.engine.governance.identity import Identity
 from console.engine.governance.rbac import PolicyError
 from console.engine.refresh import refresh
 from console.engine.workspace import Workspace, current_user, load
+from console.tui import actions as acts
 from console.tui import commands
 from console.tui.gcpause import gc_paused
 from console.tui.live import FLUSH_SECONDS, EmbeddedController, FleetFeed
-from console.tui.messages import FeedStatus, FleetChanged, FleetLoaded, Loaded, Notice
+from console.tui.messages import (
+    ActionFinished,
+    ActionPlanned,
+    ActionProgress,
+    FeedStatus,
+    FleetChanged,
+    FleetLoaded,
+    Loaded,
+    Notice,
+    WriteModeRecorded,
+)
 
 Obj = dict[str, Any]
 CSS_FILE = Path(__file__).with_name("app.tcss")
-MUTATING_ACTIONS: frozenset[str] = frozenset()  # sync, rollback, terminate... arrive with governance
+MUTATING_ACTIONS: frozenset[str] = acts.MUTATING
+
+
+@dataclass
+class LogEntry:
+    """One line of the command log: what this console ran in this session."""
+
+    at: datetime
+    view: str
+    command: str
+    outcome: str = "running"
+    audit: str = ""
+    message: str = ""
 
 
 class TrueupApp(App[int]):
@@ -77,6 +103,24 @@ class TrueupApp(App[int]):
             tooltip="Compare every application with Git and the clusters now",
         ),
         Binding(
+            "w",
+            "toggle_write",
+            "Write mode",
+            id="write",
+            tooltip="Switch write mode on or off (audited); read-only greys every mutation",
+        ),
+        Binding(
+            "at",
+            "command_log",
+            "Command log",
+            show=False,
+            id="command-log",
+            tooltip="What this console ran in this session, as trueup commands",
+        ),
+        Binding(
+            "A", "audit", "Audit", show=False, id="audit", tooltip="The audit chain: filter, verify, export"
+        ),
+        Binding(
             "ctrl+s",
             "save_screenshot",
             "Screenshot",
@@ -99,6 +143,7 @@ class TrueupApp(App[int]):
         poll_seconds: float | None = None,
         clock: Callable[[], datetime] | None = None,
         identity: Identity | None = None,
+        write: bool = False,
         **kw: Any,
     ) -> None:
         """`live=False`: load once, no watch (snapshots); `poll_seconds` is the old name for it
@@ -153,6 +198,9 @@ class TrueupApp(App[int]):
         self.identity_note = "identity pending"
         self._resolve_identity()
         self._generation = 0
+        self.write_on_start = write
+        self.command_log: list[LogEntry] = []
+        self._log_of: dict[int, LogEntry] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -167,6 +215,8 @@ class TrueupApp(App[int]):
         if self.controller is not None:
             self.controller.start()
         self._run_feed()
+        if self.write_on_start:
+            self.toggle_write()
         self.set_interval(FLUSH_SECONDS, self.flush)
         self.set_interval(1.0, self._tick)
 
@@ -242,6 +292,7 @@ class TrueupApp(App[int]):
         return " · ".join(parts), cls
 
     def set_notice(self, text: str, *, error: bool = False) -> None:
+        self.notice_serial = getattr(self, "notice_serial", 0) + 1
         self.notice = " ".join(text.split())
         self.notice_error = error
         self.refresh_status()
@@ -405,14 +456,260 @@ class TrueupApp(App[int]):
             return None  # shown greyed out: read-only console
         return True
 
+    # ------------------------------------------------------------------ write mode
+
+    def toggle_write(self) -> None:
+        """On: only once the audit record is written (no record, no write mode). Off: at once."""
+        if self.gate is None:
+            self.set_notice(
+                "write mode needs the identity: the control cluster has not answered yet", error=True
+            )
+            return
+        turning_on = self.read_only
+        if not turning_on:
+            self.read_only = True
+            self._mode_changed()
+        self._record_write(turning_on)
+
+    @work(thread=True, group="write-mode", exit_on_error=False, description="auditing the write-mode switch")
+    def _record_write(self, on: bool) -> None:
+        from console.engine.gate import actions as engine_actions
+
+        assert self.identity is not None
+        gate = Gate(load(self.ws.root), self.identity)
+        gate.warnings.clear()
+        word = "on" if on else "off"
+        seq = engine_actions.record_session(
+            gate, "console-write-mode", f"console write mode {word}", {"writeMode": word}
+        )
+        self.post_message(WriteModeRecorded(on, seq, "; ".join(gate.warnings)))
+
+    def on_write_mode_recorded(self, message: WriteModeRecorded) -> None:
+        if message.seq is None:
+            if message.on:
+                self.set_notice(
+                    f"write mode stays off: {message.warning or 'the audit record could not be written'}",
+                    error=True,
+                )
+            return
+        if message.on:
+            self.read_only = False
+            self.set_notice(
+                f"WRITE MODE on (audit record {message.seq}): actions ask before they run; w switches it off"
+            )
+        else:
+            self.set_notice(f"read-only again (audit record {message.seq})")
+        self._log_command(
+            LogEntry(self._now, self._view(), acts_command("write_mode"), "succeeded", str(message.seq))
+        )
+        self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        for screen in self.screen_stack:
+            fn = getattr(screen, "refresh_crumbs", None)
+            if callable(fn) and screen.is_mounted:
+                fn()
+        self.refresh_bindings()
+        self.screen.refresh_bindings()
+
+    # ------------------------------------------------------------------ actions
+
+    def autosync_action(self, app_name: str) -> str:
+        from console.engine.governance import breakglass
+
+        obj = self.fleet.get(app_name) or {}
+        s = breakglass.suspension_of(obj)
+        return acts.RESUME if s is not None and not s.expired(self._now) else acts.SUSPEND
+
+    def action_state(self, action: str, app_name: str | None) -> tuple[bool | None, str]:
+        """(check_action answer, why it is greyed): read-only, no identity, RBAC."""
+        if action not in MUTATING_ACTIONS:
+            return (True, "") if app_name or action in (acts.REFRESH,) else (None, "select an application")
+        if self.read_only:
+            return None, "read-only (w switches write mode on)"
+        if app_name is None or app_name not in self.fleet:
+            return None, "select an application"
+        if self.gate is None:
+            return None, "identity pending (control cluster unreachable)"
+        from console.engine.gate.attempt import PERMISSIONS, app_rbac_object
+        from console.engine.governance import rbac
+
+        perm = (
+            "action/apps/Deployment/restart"
+            if action == acts.RESTART
+            else PERMISSIONS[acts.GATE_ACTION[action]]
+        )
+        obj = app_rbac_object(self.fleet[app_name])
+        try:
+            allowed = self.gate.can(rbac.RES_APPLICATIONS, perm, obj)
+        except (PolicyUnavailable, PolicyError) as exc:
+            return None, f"RBAC policy unavailable: {exc}"
+        if not allowed:
+            return None, f"{self.user} lacks permission: applications, {perm}, {obj}"
+        return True, ""
+
+    def _view(self) -> str:
+        screen = self.screen
+        crumbs = getattr(screen, "crumbs", None)
+        return " › ".join(crumbs()[1:]) if callable(crumbs) else type(screen).__name__
+
+    def start_action(self, action: str, app_name: str, **prefill: Any) -> bool:
+        """Open the flow of `action` (a command registry id) on `app_name`: refresh runs at
+        once; every other action opens its modal (preview, options, break-glass, confirm).
+        False (with the reason in the status bar) when it is unavailable here."""
+        from console.tui.modals.action import ActionModal
+
+        if action in (acts.REFRESH, acts.HARD_REFRESH):
+            self.run_refresh([app_name] if app_name else None, hard=action == acts.HARD_REFRESH)
+            return True
+        if action == "autosync":
+            action = self.autosync_action(app_name)
+        if action not in MUTATING_ACTIONS:
+            self.set_notice(f"unknown action {action!r}", error=True)
+            return False
+        state, why = self.action_state(action, app_name)
+        if state is not True:
+            self.set_notice(f"{action.replace('_', ' ')} {app_name}: unavailable: {why}", error=True)
+            return False
+        self.push_screen(ActionModal(action, app_name, prefill, view=self._view()))
+        return True
+
+    def plan_action(self, modal: Any) -> None:
+        identity = self.identity
+        subjects = dict(self.subjects)
+        now = self._now
+        root = self.ws.root
+
+        def job() -> None:
+            try:
+                assert identity is not None
+                ws = load(root)
+                gate = Gate(ws, identity)
+                plan = acts.build_plan(
+                    ws, gate, modal.action, modal.app_name, subjects=subjects, now=now, prefill=modal.prefill
+                )
+            except Exception as exc:  # noqa: BLE001 - shown in the modal
+                text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                self.post_message(ActionPlanned(modal, None, " ".join(str(text).split())[:300]))
+                return
+            self.post_message(ActionPlanned(modal, plan))
+
+        self.run_worker(
+            job, thread=True, group="action-plan", exit_on_error=False, description="planning an action"
+        )
+
+    def on_action_planned(self, message: ActionPlanned) -> None:
+        if message.modal.is_attached:
+            message.modal.plan_loaded(message.plan, message.error)
+
+    def execute_action(self, modal: Any, values: dict[str, Any]) -> None:
+        """The mutation, once, in a worker (never retried); results go back to `modal` (the view
+        that asked), the command log, and the application's own screens."""
+        plan = modal.plan
+        identity = self.identity
+        root = self.ws.root
+        entry = LogEntry(self._now, modal.view, modal.command(values))
+        self._log_command(entry)
+        self._log_of[id(modal)] = entry
+
+        def job() -> None:
+            try:
+                assert identity is not None
+                ws = load(root)
+                gate = Gate(ws, identity)
+                gate.warnings.clear()
+                result = acts.execute(
+                    ws, gate, plan, values, lambda obj: self.post_message(ActionProgress(modal, obj))
+                )
+            except Exception as exc:  # noqa: BLE001 - shown in the modal; the gate audited what ran
+                text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                self.post_message(ActionFinished(modal, values, None, " ".join(str(text).split())[:300]))
+                return
+            self.post_message(ActionFinished(modal, values, result))
+
+        self.run_worker(
+            job,
+            thread=True,
+            group=f"action-{plan.app}",
+            exit_on_error=False,
+            description=f"{plan.action} {plan.app}",
+        )
+
+    def on_action_progress(self, message: ActionProgress) -> None:
+        obj = message.obj
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        if name and name in self.fleet and not self.paused:
+            self.apply_changes({name: obj})
+        state = (obj.get("status") or {}).get("operationState") or {}
+        if message.modal.is_attached:
+            message.modal.progress(
+                f"{state.get('phase', '')}: {' '.join(str(state.get('message') or '').split())}"
+            )
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        modal, result = message.modal, message.result
+        entry = self._log_of.pop(id(modal), None)
+        tag = f"[{modal.view}] {modal.action.replace('_', ' ')} {modal.app_name}"
+        if result is not None:
+            seqs = " → ".join(str(s) for s in (result.audit_seq, result.result_seq) if s is not None)
+            if entry is not None:
+                entry.outcome, entry.audit, entry.message = result.outcome, seqs, result.message
+            text = f"{tag}: {result.outcome}: {result.message}" + (f" (audit {seqs})" if seqs else "")
+            self.set_notice(text, error=not result.ok)
+        else:
+            if entry is not None:
+                entry.outcome, entry.message = "error", message.error
+            self.set_notice(f"{tag}: error: {message.error}", error=True)
+        if modal.is_attached:
+            modal.finished(result, message.error)
+        else:
+            modal.result, modal.error, modal.state = result, message.error, "done"
+        self._reload_app(modal.app_name)
+        self.refresh_bindings()
+
+    def _reload_app(self, name: str) -> None:
+        """The app as it is now (the watch brings it too; this makes it prompt when not live)."""
+        root = self.ws.root
+
+        def job() -> None:
+            from console.cluster.api import NotFound
+            from console.engine.appstore import AppStore
+
+            try:
+                obj: Obj | None = AppStore(load(root).control()).get_app(name)
+            except NotFound:
+                obj = None
+            except Exception:  # noqa: BLE001 - the feed catches up
+                return
+            self.call_from_thread(self.apply_changes, {name: obj})
+
+        self.run_worker(job, thread=True, group="reload", exit_on_error=False, description="reloading an app")
+
+    def _log_command(self, entry: LogEntry) -> None:
+        self.command_log.append(entry)
+        del self.command_log[:-500]
+
+    def show_command_log(self) -> None:
+        from console.tui.modals.command_log import CommandLogScreen
+
+        if not isinstance(self.screen, CommandLogScreen):
+            self.push_screen(CommandLogScreen())
+
+    def open_audit(self, app: str | None = None) -> None:
+        from console.tui.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen(f"app:{app}" if app else ""))
+
     def run_command_line(self, line: str) -> None:
+        self.notice_serial = getattr(self, "notice_serial", 0)
+        before = self.notice_serial
         try:
             cmd = commands.run(self, line)
         except commands.CommandError as exc:
             self.set_notice(str(exc), error=True)
             return
-        if cmd.name not in ("q",):
-            self.set_notice("")
+        if cmd.name not in ("q",) and self.notice_serial == before:
+            self.set_notice("")  # clear an old notice, not the one this command just gave
 
     def app_names(self) -> list[str]:
         return sorted(self.fleet)
@@ -489,14 +786,18 @@ class TrueupApp(App[int]):
     def quit_console(self) -> None:
         self.exit(0)
 
-    def run_refresh(self, apps: list[str] | None = None) -> None:
-        self.set_notice("refreshing…" if not apps else f"refreshing {', '.join(apps)}…")
-        self._refresh_worker(apps)
+    def run_refresh(self, apps: list[str] | None = None, *, hard: bool = False) -> None:
+        what = "hard refresh" if hard else "refresh"
+        self.set_notice(f"{what}ing…" if not apps else f"{what}ing {', '.join(apps)}…")
+        action = acts.HARD_REFRESH if hard else acts.REFRESH
+        for app in apps or [""]:
+            self._log_command(LogEntry(self._now, self._view(), acts_command(action, app), "succeeded"))
+        self._refresh_worker(apps, hard)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _refresh_worker(self, apps: list[str] | None) -> None:
+    def _refresh_worker(self, apps: list[str] | None, hard: bool = False) -> None:
         try:
-            report = refresh(self.worker_ws, apps)
+            report = refresh(self.worker_ws, apps, hard=hard)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never kills the console
             text = getattr(exc, "message", None) or str(exc)
             self.post_message(Notice(f"refresh failed: {text}", error=True))
@@ -523,6 +824,15 @@ class TrueupApp(App[int]):
     def action_refresh(self) -> None:
         self.run_refresh(None)
 
+    def action_toggle_write(self) -> None:
+        self.toggle_write()
+
+    def action_command_log(self) -> None:
+        self.show_command_log()
+
+    def action_audit(self) -> None:
+        self.open_audit(None)
+
     def action_quit_console(self) -> None:
         self.quit_console()
 
@@ -541,6 +851,7 @@ def run_console(
     no_color: bool = False,
     ascii: bool | None = None,
     identity: Identity | None = None,
+    write: bool = False,
 ) -> int:
     result = TrueupApp(
         ws,
@@ -549,5 +860,12 @@ def run_console(
         no_color=no_color,
         ascii=ascii,
         identity=identity,
+        write=write,
     ).run()
     return int(result or 0)
+
+
+def acts_command(action: str, app: str = "") -> str:
+    from console.tui.equivalent import command_line
+
+    return command_line(action, app, {})

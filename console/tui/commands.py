@@ -1,9 +1,10 @@
 """The console's one command registry: the `:` command line and the command palette both list
 and run exactly these (k9s/argonaut `:` mode; Textual's palette with trueup's commands).
 
-A command is read-only unless it says otherwise; the actions issue adds mutating commands here
-with `mutates=True`, which the console routes through its `check_action` gate (read-only mode,
-RBAC) before anything runs.
+A command is read-only unless it says otherwise. The actions (`sync`, `break_glass_sync`,
+`rollback`, `terminate`, `suspend_autosync`, `resume_autosync`, `restart`, `delete`) have
+`mutates=True` and all go to `Console.start_action(id, app)`, which checks write mode and RBAC
+and opens the action's modal; nothing mutates without it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -26,7 +27,7 @@ class Console(Protocol):
     def filter_project(self, name: str) -> None: ...
     def open_changes(self, app: str | None) -> None: ...
     def go_home(self) -> None: ...
-    def run_refresh(self, apps: list[str] | None = None) -> None: ...
+    def run_refresh(self, apps: list[str] | None = None, *, hard: bool = False) -> None: ...
     def use_theme(self, name: str) -> None: ...
     def set_filter_text(self, text: str) -> None: ...
     def toggle_pause(self) -> None: ...
@@ -35,6 +36,10 @@ class Console(Protocol):
     def app_names(self) -> list[str]: ...
     def project_names(self) -> list[str]: ...
     def theme_names(self) -> list[str]: ...
+    def start_action(self, action: str, app_name: str, **prefill: Any) -> bool: ...
+    def toggle_write(self) -> None: ...
+    def open_audit(self, app: str | None = None) -> None: ...
+    def show_command_log(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,34 @@ def _refresh(c: Console, args: list[str]) -> None:
     c.run_refresh(args or None)
 
 
+def _hard_refresh(c: Console, args: list[str]) -> None:
+    unknown = [a for a in args if a not in c.app_names()]
+    if unknown:
+        raise CommandError(f"no application named {visible(unknown[0])!r}")
+    c.run_refresh(args or None, hard=True)
+
+
+def _action(action: str) -> Callable[[Console, list[str]], None]:
+    def run(c: Console, args: list[str]) -> None:
+        app = _one(c, args[:1], "application", c.app_names())
+        prefill: dict[str, Any] = {}
+        if action == "rollback" and len(args) > 1:
+            if not args[1].isdigit():
+                raise CommandError(f"history id must be a number (got {visible(args[1])!r})")
+            prefill["history_id"] = int(args[1])
+        elif len(args) > 1:
+            raise CommandError(f"usage: :{action} APP")
+        c.start_action(action, app, **prefill)
+
+    return run
+
+
+def _audit(c: Console, args: list[str]) -> None:
+    if len(args) > 1:
+        raise CommandError("give at most one application name")
+    c.open_audit(args[0] if args else None)
+
+
 def _theme(c: Console, args: list[str]) -> None:
     c.use_theme(_one(c, args, "theme", c.theme_names()))
 
@@ -107,6 +140,92 @@ REGISTRY: list[Command] = [
     Command("filter", "filter the application list (as `/`)", _filter, "EXPR", ("f",)),
     Command(
         "refresh", "compare applications with Git and the clusters now", _refresh, "[APP...]", ("r",), "app"
+    ),
+    Command(
+        "hard_refresh",
+        "refresh, regenerating manifests",
+        _hard_refresh,
+        "[APP...]",
+        ("refresh!", "hard-refresh"),
+        "app",
+    ),
+    Command(
+        "sync",
+        "sync an application: preview, options, confirm",
+        _action("sync"),
+        "APP",
+        (),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "break_glass_sync",
+        "sync through a deny window / auto-sync (typed name + reason)",
+        _action("break_glass_sync"),
+        "APP",
+        ("sync!", "break-glass-sync"),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "rollback", "roll back to a deployed revision", _action("rollback"), "APP [ID]", (), "app", True, True
+    ),
+    Command(
+        "terminate",
+        "terminate the running operation (break-glass)",
+        _action("terminate"),
+        "APP",
+        ("terminate-op",),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "suspend_autosync",
+        "suspend auto-sync for a while (break-glass)",
+        _action("suspend_autosync"),
+        "APP",
+        ("suspend",),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "resume_autosync",
+        "lift an auto-sync suspension",
+        _action("resume_autosync"),
+        "APP",
+        ("resume",),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "restart",
+        "restart a Deployment of the app (resource action)",
+        _action("restart"),
+        "APP",
+        (),
+        "app",
+        True,
+        True,
+    ),
+    Command(
+        "delete",
+        "delete an application (cascade choice, typed name)",
+        _action("delete"),
+        "APP",
+        (),
+        "app",
+        True,
+        True,
+    ),
+    Command("write", "switch write mode on or off (audited)", lambda c, a: c.toggle_write(), aliases=("w",)),
+    Command("audit", "the audit chain (filter, verify, export a report)", _audit, "[APP]", (), "app"),
+    Command(
+        "log", "the commands this console ran", lambda c, a: c.show_command_log(), aliases=("cmdlog", "@")
     ),
     Command("theme", "switch colours", _theme, "NAME", (), "theme", True),
     Command("pause", "pause or resume live updates", lambda c, a: c.toggle_pause()),

@@ -69,3 +69,43 @@ class Notice(Message):
         super().__init__()
         self.text = text
         self.error = error
+
+
+class ActionPlanned(Message):
+    """A plan for an action modal (or the error that stopped it)."""
+
+    def __init__(self, modal: Any, plan: Any, error: str = "") -> None:
+        super().__init__()
+        self.modal = modal
+        self.plan = plan
+        self.error = error
+
+
+class ActionProgress(Message):
+    """The Application after one pass of the operation an action started (shown live)."""
+
+    def __init__(self, modal: Any, app: Obj) -> None:
+        super().__init__()
+        self.modal = modal
+        self.obj = app
+
+
+class ActionFinished(Message):
+    """An action's GateResult (or the one-line error), for the view that started it."""
+
+    def __init__(self, modal: Any, values: dict[str, Any], result: Any, error: str = "") -> None:
+        super().__init__()
+        self.modal = modal
+        self.values = values
+        self.result = result
+        self.error = error
+
+
+class WriteModeRecorded(Message):
+    """The audit record of a write-mode switch (seq None: it could not be written)."""
+
+    def __init__(self, on: bool, seq: int | None, warning: str = "") -> None:
+        super().__init__()
+        self.on = on
+        self.seq = seq
+        self.warning = warning

@@ -73,20 +73,32 @@ def sync(
     dry_run: bool = False,
     force: bool = False,
     resources: list[dict[str, str]] | None = None,
+    apply_out_of_sync_only: bool = False,
     reason: str = "",
     break_glass: bool = False,
     confirm: str | None = None,
     follow: Follow | None = None,
 ) -> GateResult:
+    """`apply_out_of_sync_only`: the operation carries the app's own sync options plus
+    `ApplyOutOfSyncOnly=true` (an operation's list replaces the app's, so they are kept)."""
     from console.engine.sync import options as so
     from console.engine.sync.operation import OperationInProgress, request_sync
 
     params: dict[str, Any] = {"revision": revision or "", "prune": prune, "dryRun": dry_run, "force": force}
     if resources:
         params["resources"] = [f"{r['group']}:{r['kind']}:{r['namespace']}/{r['name']}" for r in resources]
+    if apply_out_of_sync_only:
+        params["applyOutOfSyncOnly"] = True
 
     def run(ctx: RunContext) -> Outcome:
         note = _suspend_for_operation(gate, ctx, name) if break_glass and not dry_run else ""
+        options = None
+        if apply_out_of_sync_only:
+            own = ((ctx.app or {}).get("spec") or {}).get("syncPolicy") or {}
+            kept = [
+                str(o) for o in own.get("syncOptions") or [] if not str(o).startswith("ApplyOutOfSyncOnly=")
+            ]
+            options = [*kept, "ApplyOutOfSyncOnly=true"]
         try:
             request_sync(
                 gate.store,
@@ -96,6 +108,7 @@ def sync(
                 dry_run=dry_run,
                 force=force,
                 resources=resources or None,
+                sync_options=options,
                 initiated_by=ctx.initiated_by,
                 info=ctx.info or None,
             )
@@ -345,3 +358,62 @@ def auto_sync(
         permission="sync",
     )
     return gate.attempt(req, run)
+
+
+def resource_action(
+    gate: Gate,
+    name: str,
+    action: str,
+    *,
+    kind: str,
+    resource_name: str,
+    namespace: str = "",
+    group: str | None = None,
+    reason: str = "",
+) -> GateResult:
+    """`app actions run APP restart --kind Deployment --resource-name N`: RBAC
+    `action/<group>/<kind>/<action>` on the app; only a resource the app tracks."""
+    from console.engine import resource_actions as ra
+
+    app = gate._app(name)
+    if app is None:
+        return GateResult(INVALID, f"application {name!r} not found (see `trueup app list`)", EXIT_BAD_INPUT)
+    try:
+        ref = ra.find(app, kind, resource_name, namespace, group)
+        if action not in ra.actions_for(ref.group, ref.kind):
+            raise ra.ActionRefused(
+                f"{kind} has no action {action!r} (actions: {', '.join(ra.actions_for(ref.group, ref.kind))})"
+            )
+    except ra.ActionRefused as exc:
+        return GateResult(INVALID, str(exc), EXIT_BAD_INPUT)
+
+    def run(ctx: RunContext) -> Outcome:
+        return Outcome(SUCCEEDED, ra.run(gate.ws, ctx.app or app, ref, action, ctx.now))
+
+    params = {"action": action, "resource": f"{ref.group}:{ref.kind}:{ref.namespace}/{ref.name}"}
+    req = Request("resource-action", name, params, reason=reason, permission=ra.permission(ref, action))
+    return gate.attempt(req, run)
+
+
+def record_session(
+    gate: Gate, action: str, message: str, parameters: dict[str, Any] | None = None
+) -> int | None:
+    """One audit record for something a console session did that changes no object (write mode
+    switched on or off): who, when, what. Returns its seq (None when it could not be written)."""
+    from console.cluster.api import ClusterError
+    from console.engine.audit.chain import ChainError
+    from console.engine.audit.record import PHASE_ATTEMPT, Entry
+
+    entry = Entry(
+        actor=gate.identity.to_dict(),
+        action=action,
+        phase=PHASE_ATTEMPT,
+        outcome=SUCCEEDED,
+        parameters=dict(parameters or {}),
+        message=message,
+    )
+    try:
+        return int(gate.chain.append(entry)["seq"])
+    except (ClusterError, ChainError) as exc:
+        gate.warnings.append(f"{action} could not be audited: {' '.join(str(exc).split())[:200]}")
+        return None

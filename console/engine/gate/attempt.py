@@ -112,6 +112,21 @@ class GateResult:
 
 
 @dataclass
+class Preflight:
+    """`Gate.preflight`: allowed by RBAC (else `denied` names the missing permission), and the
+    reasons the action would need break-glass (empty: it does not)."""
+
+    allowed: bool = True
+    denied: str = ""
+    permission: str = ""  # `applications, sync, payments/payments-api-prod-us`
+    project: str = ""
+    break_glass: list[str] = field(default_factory=list)
+    can_override: bool = True
+    override_denied: str = ""
+    windows: list[str] = field(default_factory=list)  # the deny windows a break-glass overrides
+
+
+@dataclass
 class RunContext:
     """What `run` gets: who acts, the intent record, and the operation.info to attach."""
 
@@ -183,6 +198,43 @@ class Gate:
             f"permission denied: {self.identity.user} may not {verb or action} {resource}/{obj} "
             f"(needs: {resource}, {action}, {obj}){tag}"
         )
+
+    def preflight(self, req: Request) -> Preflight:
+        """What `attempt(req)` would decide before running anything, without writing an audit
+        record: the console greys denied actions and opens the break-glass modal from this."""
+        now = self._clock()
+        app = self._app(req.app) if req.app else None
+        project = (app_project(app) if app is not None else req.project) or ""
+        obj = req.obj or (rbac.app_object(project, req.app) if req.app else "")
+        action = req.permission or PERMISSIONS.get(req.action, req.action)
+        out = Preflight(permission=f"{req.resource}, {action}, {obj}", project=project)
+        if req.app and app is None and req.action != "create":
+            out.allowed, out.denied = False, f"application {req.app!r} not found"
+            return out
+        try:
+            allowed = self.can(req.resource, action, obj)
+        except (PolicyUnavailable, rbac.PolicyError) as exc:
+            out.allowed, out.denied = False, str(exc)
+            return out
+        if not allowed:
+            out.allowed = False
+            out.denied = self.denial(req.resource, action, obj, VERBS.get(req.action, req.action))
+            return out
+        out.break_glass = self._break_glass_needs(req, app, now)
+        if out.break_glass:
+            try:
+                out.can_override = self.can(rbac.RES_APPLICATIONS, rbac.ACT_OVERRIDE, obj)
+            except (PolicyUnavailable, rbac.PolicyError):
+                out.can_override = False
+            if not out.can_override:
+                out.override_denied = self.denial(
+                    rbac.RES_APPLICATIONS, rbac.ACT_OVERRIDE, obj, "break glass on"
+                )
+        if app is not None:
+            verdict = self.window_verdict(app, now, manual=req.manual)
+            if verdict is not None and not verdict.allowed:
+                out.windows = [verdict.message(req.app, now)]
+        return out
 
     # --- the attempt -------------------------------------------------------------------------
     def attempt(self, req: Request, run: Callable[[RunContext], Outcome]) -> GateResult:

@@ -28,7 +28,7 @@ from console.engine.fleet import AppFacts
 from console.engine.refresh import compare_one
 from console.tui.format import age, ago, clock, short
 from console.tui.messages import Loaded, LogLines
-from console.tui.screens.base import ConsoleScreen
+from console.tui.screens.base import ActionScreen
 from widgets.fleet_table import Cell, Column, FleetTable, Row
 from widgets.live_tree import LiveTree, TreeItem
 from widgets.safe_text import visible
@@ -51,7 +51,7 @@ EVENT_COLUMNS = [  # at 80 columns: LAST, REASON (with the type's symbol), OBJEC
 ]
 
 
-class ApplicationScreen(ConsoleScreen):
+class ApplicationScreen(ActionScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "1",
@@ -237,6 +237,10 @@ class ApplicationScreen(ConsoleScreen):
             )
 
     def on_mount(self) -> None:
+        if not self.query("#tree"):
+            # seen while an action worker posts results: the tabs compose a moment later
+            self.call_after_refresh(self.on_mount)
+            return
         super().on_mount()
         self.call_after_refresh(self._first_frame)
         self.render_header()
@@ -284,8 +288,8 @@ class ApplicationScreen(ConsoleScreen):
     # ------------------------------------------------------------------ live updates
 
     def fleet_changed(self, changed: dict[str, Any]) -> None:
-        if self.app_name not in changed:
-            return
+        if self.app_name not in changed or not self.is_mounted:
+            return  # (pushed, not yet mounted: on_mount renders what is there then)
         if changed[self.app_name] is None:
             self.console.set_notice(f"application {self.app_name} was deleted", error=True)
         self.render_header()
@@ -865,6 +869,20 @@ class ApplicationScreen(ConsoleScreen):
 
     def action_changes(self) -> None:
         self.console.open_changes(self.app_name)
+
+    def target_app(self) -> str | None:
+        return self.app_name
+
+    def prefill(self, action: str) -> dict[str, Any]:
+        """Restart: the workload selected in the tree (or its owner of a pod's ReplicaSet)."""
+        if action != "restart":
+            return {}
+        from console.engine import resource_actions as ra
+
+        n = self.selected_node()
+        if n is not None and ra.actions_for(n.group, n.kind):
+            return {"target": ra.ResourceRef(n.group, n.kind, n.namespace, n.name)}
+        return {}
 
     def action_refresh_app(self) -> None:
         self.console.run_refresh([self.app_name])

@@ -18,14 +18,14 @@ from console.engine import fleetfilter
 from console.engine.fleet import AppFacts
 from console.tui import rows
 from console.tui.format import age, plural, short
-from console.tui.screens.base import ConsoleScreen
+from console.tui.screens.base import ActionScreen
 from widgets.fleet_table import FleetTable, Group, Row, group_key
 from widgets.safe_text import visible
 from widgets.status import label
 from widgets.text import append_safe, safe_text
 
 
-class ApplicationsScreen(ConsoleScreen):
+class ApplicationsScreen(ActionScreen):
     CRUMBS = ("Applications",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -273,6 +273,11 @@ class ApplicationsScreen(ConsoleScreen):
 
     def on_fleet_table_highlighted(self, event: FleetTable.Highlighted) -> None:
         self._update_detail()
+        self.refresh_bindings()
+
+    def target_app(self) -> str | None:
+        f = self.selected()
+        return f.name if f is not None else None
 
     def on_fleet_table_selected(self, event: FleetTable.Selected) -> None:
         f = self.selected()

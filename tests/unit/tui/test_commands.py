@@ -97,4 +97,36 @@ def test_palette_entries_are_the_registry() -> None:
     lines = [line for _title, line, _help in entries]
     assert "app web" in lines and "theme light" in lines and "changes" in lines and "changes api" in lines
     assert {line.split()[0] for line in lines} == {c.name for c in commands.REGISTRY if c.name != "filter"}
-    assert all(not c.mutates for c in commands.REGISTRY)  # read-only console
+    from console.tui.actions import MUTATING
+
+    assert {c.name for c in commands.REGISTRY if c.mutates} == set(MUTATING)  # the actions, and only them
+
+
+class ActingConsole(FakeConsole):
+    def start_action(self, action: str, app_name: str, **prefill: object) -> bool:
+        self.calls.append(("start_action", (action, app_name, prefill)))
+        return True
+
+    def run_refresh(self, apps: list[str] | None = None, *, hard: bool = False) -> None:
+        self.calls.append(("run_refresh", (apps, hard)))
+
+
+def test_action_commands_go_through_start_action() -> None:
+    c = ActingConsole()
+    for line, want in [
+        ("sync web", ("sync", "web", {})),
+        ("sync! web", ("break_glass_sync", "web", {})),
+        ("rollback web 3", ("rollback", "web", {"history_id": 3})),
+        ("terminate web", ("terminate", "web", {})),
+        ("suspend web", ("suspend_autosync", "web", {})),
+        ("resume_autosync web", ("resume_autosync", "web", {})),
+        ("restart web", ("restart", "web", {})),
+        ("delete web", ("delete", "web", {})),
+    ]:
+        commands.run(c, line)  # type: ignore[arg-type]
+        assert c.calls[-1] == ("start_action", want)
+    commands.run(c, "refresh! web")  # type: ignore[arg-type]
+    assert c.calls[-1] == ("run_refresh", (["web"], True))
+    for bad in ("sync nope", "rollback web x", "delete", "sync web extra"):
+        with pytest.raises(commands.CommandError):
+            commands.run(c, bad)  # type: ignore[arg-type]
