@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from console.cli import app, console, controller, demo, install, output, project, refresh, scenario
+from console.cli import app, console, controller, demo, install, output, project, refresh, runbook, scenario
 from console.cli.args import Handler
 from console.cli.errors import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_DIFF, EXIT_OK, EXIT_UNREACHABLE, CommandError
 from console.cluster.api import ClusterError, Forbidden, NotFound, Timeout, Unavailable
@@ -24,7 +24,7 @@ from console.engine.refresh import UnknownApplication
 from console.engine.workspace import WorkspaceError
 
 # In `trueup --help` order.
-NOUNS = (demo, console, install, refresh, app, project, controller, scenario)
+NOUNS = (demo, console, install, refresh, app, project, controller, runbook, scenario)
 NO_WORKSPACE_FLAG = ("trueup demo",)  # demo takes its directory as an argument
 
 

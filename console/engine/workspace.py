@@ -40,6 +40,7 @@ class Settings:
     ignore_resource_status_field: str = "all"
     allow_file_urls: bool = False
     sensitive_annotations: tuple[str, ...] = ()
+    runbooks_dir: str = ""  # a team's runbooks (relative to the workspace; "" = `runbooks/`)
 
 
 @dataclass
@@ -217,6 +218,7 @@ def load(root: Path) -> Workspace:
         ignore_resource_status_field=s.ignore_resource_status_field,
         allow_file_urls=repos.allow_file_urls,
         sensitive_annotations=s.sensitive_annotations(),
+        runbooks_dir=s.runbooks_dir or "",
     )
     return Workspace(
         root=root,

@@ -51,6 +51,8 @@ class SettingsSpec(_Model):
     sensitive_mask_annotations: list[StrictStr] | StrictStr | None = Field(
         default=None, alias="sensitiveMaskAnnotations"
     )
+    # a team's own runbooks (docs/runbooks.md); relative to the workspace, default `runbooks/`
+    runbooks_dir: StrictStr | None = Field(default=None, alias="runbooksDir")
 
     @field_validator("ignore_resource_status_field", mode="before")
     @classmethod

@@ -437,11 +437,17 @@ def stuck_hook(d: Drill) -> None:
         "        path: /spec/template/spec/containers/0/image",
         f"        value: {new_image}",
     ]
+    if "activeDeadlineSeconds" in (hook.target.get("spec") or {}):
+        item += ["      - op: remove", "        path: /spec/activeDeadlineSeconds"]
     _desired, live = deployment(d, cmp)
     app_image = live["spec"]["template"]["spec"]["containers"][0]["image"]
     files, _before = set_image_in_git(d, app_image, "1.43.0")
     files[kz] = edits.add_list_item(files[kz], "patches", item, kz)
-    d.commit(files, f"{_short(d)}: 1.43.0, migrations from the new api-migrations image", teammate(d))
+    d.commit(
+        files,
+        f"{_short(d)}: 1.43.0; migrations from the api-migrations image, without a deadline",
+        teammate(d),
+    )
     d.reconcile("auto-sync starts; the PreSync hook cannot start its pod", passes=3, max_settle=10)
     d.advance(240, "the hook has been waiting")
     d.reconcile("the operation is still running", passes=1)

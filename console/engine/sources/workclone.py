@@ -57,11 +57,12 @@ class PreparedRevert:
     clone: Clone
     target_branch: str
 
-    def review_commands(self) -> list[str]:
+    def review_commands(self) -> list[list[str]]:
+        """argv of the commands a person runs: review the revert, then push it."""
         where = str(self.clone.path)
         return [
-            f"git -C {where} show {self.branch}",
-            f"git -C {where} push {self.clone.remote} {self.branch}:{self.target_branch}",
+            ["git", "-C", where, "show", self.branch],
+            ["git", "-C", where, "push", self.clone.remote, f"{self.branch}:{self.target_branch}"],
         ]
 
 
