@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= $(HOME)/trueup-demo
 
-.PHONY: demo test check lint typecheck unit tools bench screenshots clean
+.PHONY: demo test check lint typecheck unit tools sshd bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,7 @@ demo: $(STAMP)
 	@echo "trueup is in $(CURDIR)/$(BIN): run 'source .venv/bin/activate' here to put it on PATH, then 'cd $(DEMO_DIR)'"
 
 # The whole suite: lint, types, unit + TUI + integration tests (sim and real control plane).
-test: $(STAMP) check tools
+test: $(STAMP) check tools sshd
 	TRUEUP_TOOLS_BIN=$$(bash scripts/build-tools.sh helm) PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -32,6 +32,12 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The repository tests run a real sshd on 127.0.0.1: install Debian's openssh-server when missing.
+sshd:
+	@test -x /usr/sbin/sshd || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server; } || \
+		{ echo "make test: openssh-server is missing; install it with: apt-get install -y openssh-server" >&2; exit 1; }
 
 # Real binaries the tests run: helm and the control plane (etcd, kube-apiserver, kcm, scheduler, kwok).
 tools:

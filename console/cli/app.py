@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.cli import app_operations
+from console.cli import app_edit, app_operations, app_resources
 from console.cli.args import HEALTH_STATUSES, SYNC_STATUSES, choice, fmt, with_workspace
 from console.cli.context import get_app
 from console.cli.errors import CommandError
@@ -67,6 +67,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     diff.set_defaults(run=with_workspace(cmd_app_diff))
     man.set_defaults(run=with_workspace(cmd_app_manifests))
     app_operations.register(app_sub)
+    app_edit.register(app_sub)  # create, set, unset (issue 13)
+    app_resources.register(app_sub)  # resources [--orphaned] (issue 13)
 
 
 def _summaries(ws: Workspace) -> list[dict[str, Any]]:

@@ -283,8 +283,16 @@ def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
     def progress(step: Any) -> None:
         print(step.message, file=sys.stderr)
 
+    from console.engine.manage import attempt
+
     try:
-        delete_app(ws, args.app, cascade=args.cascade, timeout=args.timeout, progress=progress)
+        attempt(  # the governance gate wraps this one call (authorise, audit intent, run, audit result)
+            ws,
+            "delete",
+            "applications",
+            args.app,
+            lambda: delete_app(ws, args.app, cascade=args.cascade, timeout=args.timeout, progress=progress),
+        )
     except DeletionRefused as exc:
         raise CommandError(str(exc)) from None
     except TimeoutError as exc:

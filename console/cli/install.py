@@ -18,7 +18,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_install(ws: Workspace, args: argparse.Namespace) -> int:
-    """Idempotent: server-side applies the CRDs and the namespace with field manager `trueup`."""
+    """Idempotent: server-side applies the CRDs and the namespace with field manager `trueup`.
+    A sim control cluster without its state file (a hand-written workspace) gets one first."""
+    if ws.clusters[ws.control_cluster].type == "sim":
+        from console.engine.workspace_edit import create_sim
+
+        create_sim(ws, ws.control_cluster)
     AppStore(ws.control()).install()
     print(f"installed trueup.dev CRDs and namespace trueup in cluster {ws.control_cluster}")
     return 0

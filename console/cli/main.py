@@ -16,7 +16,22 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from console.cli import app, console, controller, demo, install, output, project, refresh, runbook, scenario
+from console.cli import (
+    app,
+    apply,
+    cluster,
+    console,
+    controller,
+    demo,
+    importer,
+    install,
+    output,
+    project,
+    refresh,
+    repo,
+    runbook,
+    scenario,
+)
 from console.cli.args import Handler
 from console.cli.errors import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_DIFF, EXIT_OK, EXIT_UNREACHABLE, CommandError
 from console.cluster.api import ClusterError, Forbidden, NotFound, Timeout, Unavailable
@@ -24,7 +39,21 @@ from console.engine.refresh import UnknownApplication
 from console.engine.workspace import WorkspaceError
 
 # In `trueup --help` order.
-NOUNS = (demo, console, install, refresh, app, project, controller, runbook, scenario)
+NOUNS = (
+    demo,
+    console,
+    install,
+    cluster,
+    repo,
+    apply,
+    importer,
+    refresh,
+    app,
+    project,
+    controller,
+    runbook,
+    scenario,
+)
 NO_WORKSPACE_FLAG = ("trueup demo",)  # demo takes its directory as an argument
 
 
@@ -147,11 +176,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from console.engine.credentials import CredentialStoreUnavailable
+    from console.engine.manage import ObjectRefused
+    from console.engine.sources import RepoError
+
     try:
         run: Handler | None = getattr(args, "run", None)
         if run is None:
             raise CommandError(f"unknown command {args.command!r}")
         return run(args)
+    except ObjectRefused as exc:
+        return _fail(str(exc), exc.code)
+    except CredentialStoreUnavailable as exc:
+        return _fail(f"credentials: {exc}", EXIT_BAD_INPUT)
+    except RepoError as exc:
+        return _fail(str(exc), EXIT_UNREACHABLE if exc.transient else EXIT_BAD_INPUT)
     except CommandError as exc:
         return _fail(str(exc), exc.code)
     except (WorkspaceError, UnknownApplication) as exc:

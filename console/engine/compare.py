@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from console.cluster.api import ClusterError, Obj, ResourceKey, split_api_version
@@ -24,7 +25,10 @@ from console.engine.health.aggregate import ResourceHealthInput, aggregate_app_h
 from console.engine.health.checker import HealthChecker
 from console.engine.health.status import HealthStatus
 from console.engine.live import LiveState
+from console.engine.repos import git_cache, helm_repos
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
+from console.engine.sources.helmrepo import HelmRepos
+from console.engine.sources.helmrepo import pull as helm_pull
 from console.engine.workspace import Workspace, WorkspaceError
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
@@ -92,7 +96,7 @@ class ResourceState:
             "status": self.status,
         }
         if self.health is not None:
-            out["health"] = {"status": self.health.status}
+            out["health"] = {"status": self.health.status} if self.health.status else {}
             if self.health.message:
                 out["health"]["message"] = self.health.message
         if self.hook:
@@ -130,6 +134,8 @@ class Comparison:
     project: Any = field(default=None, repr=False, compare=False)
     destination: projects.DestinationIdentity | None = None
     policy_violations: list[str] = field(default_factory=list)
+    # live resources of the destination namespace no app tracks (project orphanedResources set)
+    orphans: list[Obj] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -160,6 +166,16 @@ class CompareContext:
     live_errors: dict[str, str] = field(default_factory=dict)
     _parsed_projects: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    helm: HelmRepos | None = None  # Helm repositories (chart sources, dependency builds)
+    _app_names: set[str] | None = None
+
+    def app_names(self) -> set[str]:
+        """Names of every Application (once per cycle): a tracked object of a deleted app is an orphan."""
+        if self._app_names is None:
+            from console.engine.appstore import AppStore
+
+            self._app_names = {a["metadata"]["name"] for a in AppStore(self.ws.control()).list_apps()}
+        return self._app_names
 
     def now_rfc3339(self) -> str:
         return self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -168,6 +184,7 @@ class CompareContext:
     def create(cls, ws: Workspace, projects_by_name: dict[str, Obj]) -> CompareContext:
         cache = ws.cache_dir
         lua: dict[str, str] = {}
+        open_libs: list[str] = []
         rules: list[IgnoreRule] = []
         for gk, cust in ws.settings.resource_customizations.items():
             if not isinstance(cust, dict):
@@ -178,6 +195,8 @@ class CompareContext:
             script = cust.get("health.lua")
             if isinstance(script, str):
                 lua[f"{group}/{kind}"] = script
+            if cust.get("health.lua.useOpenLibs") in (True, "true"):
+                open_libs.append(f"{group}/{kind}")
             ign = cust.get("ignoreDifferences")
             if isinstance(ign, str):
                 from console.engine import yamlsafe
@@ -187,11 +206,12 @@ class CompareContext:
                 rules.append(IgnoreRule.from_spec({"group": group, "kind": kind, **ign}))
         return cls(
             ws=ws,
-            git=GitCache(cache / "git", allow_file_urls=ws.settings.allow_file_urls),
+            git=git_cache(ws),
             manifests=ManifestCache(cache / "manifests"),
-            health=HealthChecker(lua),
+            health=HealthChecker(lua, open_libs=open_libs, dir_checks=_dir_checks(ws)),
             system_rules=rules,
             projects=projects_by_name,
+            helm=helm_repos(ws),
         )
 
     def project(self, name: str, obj: Obj) -> Any:
@@ -217,6 +237,19 @@ class CompareContext:
             return None
         self.live[cluster_name] = state
         return state
+
+
+def _dir_checks(ws: Workspace) -> dict[str, str]:
+    """Health scripts of settings.resourceCustomizationsDir (relative to the workspace)."""
+    from console.engine import lua_customizations
+
+    if not ws.settings.resource_customizations_dir:
+        return {}
+    path = ws.root / Path(ws.settings.resource_customizations_dir).expanduser()
+    try:
+        return lua_customizations.load_dir(path)
+    except (lua_customizations.CustomizationsError, OSError) as exc:
+        raise WorkspaceError(f"settings.resourceCustomizationsDir: {exc}") from None
 
 
 def parse_time(value: str) -> datetime | None:
@@ -313,6 +346,15 @@ def _compare_app(ctx: CompareContext, app: Obj, revision_override: str | None) -
         return cmp
     # 5. pair targets with live objects
     _compare_resources(ctx, cmp, app, project, live, targets, dest_ns, source_failed)
+    # 6. orphaned resources (project orphanedResources)
+    if project.spec.orphaned_resources is not None:
+        from console.engine import orphans
+
+        cmp.orphans = orphans.orphaned_resources(
+            live, dest_ns, project, ctx.app_names() | {cmp.name}, ctx.ws.settings.tracking_annotation
+        )
+        if cmp.orphans and orphans.warns(project):
+            cmp.add_condition(orphans.CONDITION, orphans.MESSAGE % len(cmp.orphans))
     return cmp
 
 
@@ -329,11 +371,23 @@ def _desired(
             continue  # a values-only `ref` source produces no manifests
         rev = revision_override if (revision_override and i == 0) else (src.get("targetRevision") or "HEAD")
         try:
-            sha = ctx.git.resolve(src["repoURL"], rev)
-            cmp.revisions.append(sha)
-            tree = ctx.git.tree(src["repoURL"], sha)
+            if src.get("chart"):  # Argo: a chart source's repoURL is a Helm repository
+                if ctx.helm is None:
+                    raise RepoError("Helm repositories are not configured", url=src["repoURL"])
+                sha, tree = helm_pull(ctx.helm, src["repoURL"], src["chart"], src.get("targetRevision") or "")
+                cmp.revisions.append(sha)
+            else:
+                sha = ctx.git.resolve(src["repoURL"], rev)
+                cmp.revisions.append(sha)
+                tree = ctx.git.tree(src["repoURL"], sha)
             result = render(
-                tree, src, app_name=cmp.name, namespace=dest_ns, cache=ctx.manifests, revision=sha
+                tree,
+                src,
+                app_name=cmp.name,
+                namespace=dest_ns,
+                cache=ctx.manifests,
+                revision=sha,
+                helm_repos=ctx.helm,
             )
         except RepoError as exc:
             failed = True

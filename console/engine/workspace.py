@@ -30,6 +30,8 @@ class ClusterConfig:
     context: str = ""
     kubeconfig: str = ""
     unpullable_images: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    credentials: str = "kubeconfig"  # kubeconfig | keyring (imported from an Argo CD cluster secret)
 
 
 @dataclass
@@ -40,7 +42,37 @@ class Settings:
     ignore_resource_status_field: str = "all"
     allow_file_urls: bool = False
     sensitive_annotations: tuple[str, ...] = ()
+    resource_customizations_dir: str = ""
+    resource_exclusions: list[dict[str, Any]] = field(default_factory=list)
+    resource_compare_options: dict[str, Any] = field(default_factory=dict)
     runbooks_dir: str = ""  # a team's runbooks (relative to the workspace; "" = `runbooks/`)
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    """A repository registered with `trueup repo add`; its secret (if any) is in the OS keyring."""
+
+    url: str
+    type: str = "git"  # git | helm
+    name: str = ""
+    credentials: str = "none"  # none | https | ssh: which kind of keyring entry exists
+    insecure_ignore_host_key: bool = False
+
+
+@dataclass(frozen=True)
+class CredentialTemplate:
+    url: str  # prefix
+    type: str = "git"
+    credentials: str = "https"
+
+
+@dataclass
+class Repositories:
+    repos: list[RepoConfig] = field(default_factory=list)
+    templates: list[CredentialTemplate] = field(default_factory=list)
+    url_rewrites: dict[str, str] = field(default_factory=dict)
+    git_config: dict[str, str] = field(default_factory=dict)
+    ssh_known_hosts_file: str = ""
 
 
 @dataclass
@@ -52,6 +84,7 @@ class Workspace:
     users: dict[str, Any] = field(default_factory=dict)
     rbac: dict[str, Any] = field(default_factory=dict)
     inventory_roots: list[str] = field(default_factory=list)
+    repositories: Repositories = field(default_factory=Repositories)
     _open: dict[str, Cluster] = field(default_factory=dict, repr=False)
 
     @property
@@ -78,6 +111,9 @@ class Workspace:
         for cfg in self.clusters.values():
             if cfg.server.rstrip("/") == server.rstrip("/"):
                 return cfg
+        for cfg in self.clusters.values():
+            if any(a.rstrip("/") == server.rstrip("/") for a in cfg.aliases):
+                return cfg
         return None
 
     def server_by_name(self) -> dict[str, str]:
@@ -98,9 +134,15 @@ class Workspace:
             shown = str(path.relative_to(self.root))  # errors name the file inside the workspace
             if not path.exists():
                 raise WorkspaceError(
-                    f'sim cluster "{name}" has no state file {shown}; run `trueup demo init` or recreate the workspace'
+                    f'sim cluster "{name}" has no state file {shown}; run `trueup install` (control cluster) '
+                    f"or `trueup cluster add {name} --sim` to create it"
                 )
             cluster = SimCluster(path, name, cfg.server, label=shown, must_exist=True)
+        elif cfg.type == "kube" and cfg.credentials == "keyring":
+            from console.cluster.kube.client import KubeCluster
+            from console.engine.credentials import keyring_kubeconfig
+
+            cluster = KubeCluster(name, config_dict=keyring_kubeconfig(name, cfg.server), context=name)
         elif cfg.type == "kube":
             from console.cluster.kube.client import KubeCluster
 
@@ -134,7 +176,8 @@ def find_root(explicit: str | os.PathLike[str] | None = None) -> Path:
         root = Path(explicit).expanduser().resolve()
         if not (root / WORKSPACE_FILE).is_file():
             raise WorkspaceError(
-                f"{root} is not a trueup workspace (no {WORKSPACE_FILE}); run `trueup demo init {root}`"
+                f"{root} is not a trueup workspace (no {WORKSPACE_FILE}); create one with "
+                f"`trueup init {root}` (or `trueup demo init {root}` for the demo)"
             )
         return root
     env = os.environ.get("TRUEUP_WORKSPACE")
@@ -146,7 +189,7 @@ def find_root(explicit: str | os.PathLike[str] | None = None) -> Path:
             return d
     raise WorkspaceError(
         f"no {WORKSPACE_FILE} in {here} or its parents; pass -w DIR, set TRUEUP_WORKSPACE, "
-        "or create one with `trueup demo init DIR`"
+        "or create one with `trueup init DIR` (the demo: `trueup demo init DIR`)"
     )
 
 
@@ -194,8 +237,14 @@ def load(root: Path) -> Workspace:
             context=c.context,
             kubeconfig=c.kubeconfig,
             unpullable_images=tuple(c.unpullable_images or ()),
+            aliases=tuple(c.aliases or ()),
+            credentials=c.credentials,
         )
     for name, cfg in list(clusters.items()):
+        if cfg.type == "kube" and cfg.credentials == "keyring" and not cfg.server:
+            raise WorkspaceError(
+                f"{path}: cluster {name!r}: a cluster with keyring credentials needs its server"
+            )
         if cfg.type == "kube" and not cfg.server:
             kc = cfg.kubeconfig or os.environ.get("KUBECONFIG", "") or str(Path.home() / ".kube" / "config")
             kc = str((root / Path(kc).expanduser()).resolve())
@@ -218,7 +267,29 @@ def load(root: Path) -> Workspace:
         ignore_resource_status_field=s.ignore_resource_status_field,
         allow_file_urls=repos.allow_file_urls,
         sensitive_annotations=s.sensitive_annotations(),
+        resource_customizations_dir=s.resource_customizations_dir or "",
+        resource_exclusions=list(s.resource_exclusions or []),
+        resource_compare_options=dict(s.resource_compare_options or {}),
         runbooks_dir=s.runbooks_dir or "",
+    )
+    repositories = Repositories(
+        repos=[
+            RepoConfig(
+                url=r.url,
+                type=r.type,
+                name=r.name,
+                credentials=r.credentials,
+                insecure_ignore_host_key=r.insecure_ignore_host_key,
+            )
+            for r in repos.repos or []
+        ],
+        templates=[
+            CredentialTemplate(url=t.url, type=t.type, credentials=t.credentials)
+            for t in repos.credential_templates or []
+        ],
+        url_rewrites=dict(repos.url_rewrites or {}),
+        git_config=dict(repos.git_config or {}),
+        ssh_known_hosts_file=repos.ssh_known_hosts_file or "",
     )
     return Workspace(
         root=root,
@@ -228,6 +299,7 @@ def load(root: Path) -> Workspace:
         users=dict(spec.users or {}),
         rbac=dict(spec.rbac or {}),
         inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
+        repositories=repositories,
     )
 
 

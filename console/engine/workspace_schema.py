@@ -11,6 +11,7 @@ only the types of known fields are enforced.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import (
@@ -36,6 +37,10 @@ class ClusterSpec(_Model):
     context: StrictStr = ""
     kubeconfig: StrictStr = ""
     unpullable_images: list[StrictStr] | None = Field(default=None, alias="unpullableImages")
+    # onboarding: other server URLs Applications use for this cluster (Argo's in-cluster
+    # https://kubernetes.default.svc), and whether its credentials are in the keyring (import argocd)
+    aliases: list[StrictStr] | None = None
+    credentials: Literal["kubeconfig", "keyring"] = "kubeconfig"
 
 
 class SettingsSpec(_Model):
@@ -50,6 +55,13 @@ class SettingsSpec(_Model):
     # Argo's resource.sensitive.mask.annotations is a comma-separated string; a YAML list is accepted too
     sensitive_mask_annotations: list[StrictStr] | StrictStr | None = Field(
         default=None, alias="sensitiveMaskAnnotations"
+    )
+    # onboarding: a directory laid out like Argo CD's resource_customizations/<group>/<kind>/health.lua
+    resource_customizations_dir: StrictStr | None = Field(default=None, alias="resourceCustomizationsDir")
+    # onboarding (import argocd): argocd-cm resource.exclusions / resource.compareoptions, kept as given
+    resource_exclusions: list[dict[StrictStr, Any]] | None = Field(default=None, alias="resourceExclusions")
+    resource_compare_options: dict[StrictStr, Any] | None = Field(
+        default=None, alias="resourceCompareOptions"
     )
     # a team's own runbooks (docs/runbooks.md); relative to the workspace, default `runbooks/`
     runbooks_dir: StrictStr | None = Field(default=None, alias="runbooksDir")
@@ -67,8 +79,45 @@ class SettingsSpec(_Model):
         return tuple(dict.fromkeys(a.strip() for a in items if a.strip()))
 
 
+class RepoSpec(_Model):
+    """One repository (`trueup repo add`): its URL and how to reach it; credentials live in the keyring."""
+
+    url: StrictStr
+    type: Literal["git", "helm"] = "git"
+    name: StrictStr = ""
+    credentials: Literal["none", "https", "ssh"] = "none"  # kind of keyring entry, never the secret
+    insecure_ignore_host_key: StrictBool = Field(default=False, alias="insecureIgnoreHostKey")
+
+
+class CredentialTemplateSpec(_Model):
+    """Argo's repocreds: credentials for every repository URL that starts with `url`."""
+
+    url: StrictStr
+    type: Literal["git", "helm"] = "git"
+    credentials: Literal["https", "ssh"] = "https"
+
+
 class RepositoriesSpec(_Model):
     allow_file_urls: StrictBool = Field(default=False, alias="allowFileURLs")
+    # onboarding: repositories, credential templates, mirrors and the git settings trueup passes on
+    repos: list[RepoSpec] | None = None
+    credential_templates: list[CredentialTemplateSpec] | None = Field(
+        default=None, alias="credentialTemplates"
+    )
+    url_rewrites: dict[StrictStr, StrictStr] | None = Field(default=None, alias="urlRewrites")
+    git_config: dict[StrictStr, StrictStr] | None = Field(default=None, alias="gitConfig")
+
+    @field_validator("git_config")
+    @classmethod
+    def _only_http_settings(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key in value or {}:
+            if not re.match(r"^http\.([^\s=]+\.)?[A-Za-z][A-Za-z0-9]*$", key):
+                raise ValueError(
+                    f"gitConfig key {key!r} is not allowed: only http.* settings are passed to git"
+                )
+        return value
+
+    ssh_known_hosts_file: StrictStr | None = Field(default=None, alias="sshKnownHostsFile")
 
 
 class InventorySpec(_Model):

@@ -15,6 +15,11 @@ replaced here fails the test:
 - `make test` is the suite that runs this test: replaced by `true` (recursion).
 - `trueup controller run` runs until SIGTERM/SIGINT: bounded with `timeout --preserve-status`,
   which sends SIGTERM after 8 s; the controller then finishes its step and exits 0.
+
+"Your own repositories" needs a Git server: the test serves a repository with `git http-backend`
+behind basic auth on 127.0.0.1 and passes its URL and credentials as GIT_URL, GIT_USER and
+GIT_PASSWORD, as the README says. The credential must then be in no file of the workspace and in
+no output.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.onboarding_helpers import make_repo
+from tests.servers import git_http_server
+
+GIT_USER, GIT_PASSWORD = "readme", "readme-Secret-7f3e9b2a"
+GUESTBOOK = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: guestbook\ndata:\n  greeting: hello\n"
 
 README = ROOT / "README.md"
 
@@ -86,15 +96,20 @@ def test_readme_command_lines_run_as_written(tmp_path: Path) -> None:
     if os.environ.get("TRUEUP_TOOLS_BIN"):
         env["TRUEUP_TOOLS_BIN"] = os.environ["TRUEUP_TOOLS_BIN"]
     assert shutil.which("trueup", path=env["PATH"]) is None  # a fresh machine: not on PATH yet
-    subprocess.run(
-        ["bash", "--noprofile", "--norc"],
-        input="\n".join(script) + "\n",
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=900,
-        check=True,
-    )
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    make_repo(srv, "guestbook", {"guestbook/cm.yaml": GUESTBOOK})
+    with git_http_server(srv, GIT_USER, GIT_PASSWORD) as server:
+        env.update(GIT_URL=f"{server.url}/guestbook.git", GIT_USER=GIT_USER, GIT_PASSWORD=GIT_PASSWORD)
+        subprocess.run(
+            ["bash", "--noprofile", "--norc"],
+            input="\n".join(script) + "\n",
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=900,
+            check=True,
+        )
     failures = []
     for i, cmd in enumerate(commands):
         rc_file = out / f"{i}.rc"
@@ -111,3 +126,14 @@ def test_readme_command_lines_run_as_written(tmp_path: Path) -> None:
     history = (out / f"{commands.index('trueup app history payments-api-prod-us')}.out").read_text()
     assert len(history.splitlines()) >= 3  # header, the initial deployment (0) and the README's sync (1)
     assert set(EXIT_CODES) <= set(commands) and set(REPLACED) <= set(commands)  # no stale entries
+    # "Your own repositories": synced from the loopback server, the credential nowhere it must not be
+    waited = (out / f"{commands.index('trueup app wait guestbook --health --sync')}.out").read_text()
+    assert "guestbook: Synced, Healthy" in waited
+    applied = (out / f"{commands.index('trueup apply -f guestbook.yaml')}.out").read_text()
+    assert applied.strip() == "application.trueup.dev/guestbook unchanged"
+    mine = home / "my-gitops"
+    hits = subprocess.run(
+        ["grep", "-rl", "--binary-files=text", GIT_PASSWORD, str(mine)], capture_output=True, text=True
+    )
+    assert (mine / "trueup.yaml").exists() and hits.stdout == ""
+    assert not any(GIT_PASSWORD in f.read_text() for f in out.iterdir())

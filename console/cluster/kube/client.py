@@ -73,16 +73,23 @@ class KubeCluster:
         discovery_interval: float = 5.0,
         watch_cache: bool = True,
         cache_exclude: set[tuple[str, str]] | None = None,
+        config_dict: dict[str, Any] | None = None,
     ) -> None:
-        """`server` overrides the server URL of the context's cluster entry (default: that URL)."""
+        """`server` overrides the server URL of the context's cluster entry (default: that URL).
+        `config_dict`: an in-memory kubeconfig (credentials from the keyring, never a file of ours)."""
         self.name = name
         cfg = Configuration()
         cfg.retries = False  # urllib3 would silently resend PUT/DELETE on read errors: we decide
         cfg.connection_pool_maxsize = 256  # one connection per watched kind when the cache runs
         try:
-            self.api: ApiClient = kconfig.new_client_from_config(
-                config_file=kubeconfig, context=context, persist_config=False, client_configuration=cfg
-            )
+            if config_dict is not None:
+                self.api: ApiClient = kconfig.new_client_from_config_dict(
+                    config_dict, context=context, persist_config=False, client_configuration=cfg
+                )
+            else:
+                self.api = kconfig.new_client_from_config(
+                    config_file=kubeconfig, context=context, persist_config=False, client_configuration=cfg
+                )
         except (ConfigException, OSError) as exc:
             raise Unavailable(f'cluster "{name}": cannot load kubeconfig: {exc}') from None
         if server:

@@ -12,6 +12,7 @@ from console.engine.health.builtin import builtin_health
 from console.engine.health.lua import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_MAX_MEMORY, LuaHealthError, LuaSandbox
 from console.engine.health.status import (
     APP_GROUPS,
+    EMPTY,
     INVALID_HEALTH_STATUS,
     PROGRESSING,
     UNKNOWN,
@@ -60,6 +61,16 @@ def _alias_groups(group: str, kind: str) -> list[str]:
     return [group]
 
 
+DIR_PREFIX = "dir:"  # marks a match from resourceCustomizationsDir (its scripts get the open libs)
+
+
+def _dir_match(pattern: str, key: str) -> bool:
+    """`_` directories as doublestar globs: `*` in a group never crosses the group/kind '/'."""
+    pg, _, pk = pattern.partition("/")
+    kg, _, kk = key.partition("/")
+    return fnmatch.fnmatchcase(kg, pg) and fnmatch.fnmatchcase(kk, pk)
+
+
 def _literal_len(pattern: str) -> int:
     return sum(1 for ch in pattern if ch not in "*?[]")
 
@@ -74,7 +85,20 @@ class HealthChecker:
         open_libs: Collection[str] = (),
         max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
         max_memory: int = DEFAULT_MAX_MEMORY,
+        dir_checks: Mapping[str, str] | None = None,
     ) -> None:
+        # dir_checks: settings.resourceCustomizationsDir (console.engine.lua_customizations), ranked
+        # as Argo's built-in scripts: after the configured ones, before the Go checks, open libs
+        self._dir_exact: dict[str, str] = {}
+        self._dir_wildcards: list[tuple[str, str]] = []
+        for key, source in (dir_checks or {}).items():
+            if isinstance(source, str) and source.strip():
+                norm = _normalize_key(key)
+                if any(ch in norm for ch in "*?["):
+                    self._dir_wildcards.append((norm, source))
+                else:
+                    self._dir_exact[norm] = source
+        self._dir_wildcards.sort(key=lambda item: (-_literal_len(item[0]), item[0]))
         # keys: "<group>/<kind>" ("" group for core, e.g. "/ConfigMap" or "ConfigMap"), wildcards allowed
         # in group/kind ("*.crossplane.io/*"); values: Lua source.
         self._exact: dict[str, str] = {}
@@ -105,6 +129,15 @@ class HealthChecker:
             for pattern, source in self._wildcards:
                 if fnmatch.fnmatchcase(key, pattern):
                     return pattern, source
+        for g in _alias_groups(group, kind):
+            key = f"{g}/{kind}"
+            if key in self._dir_exact:
+                return DIR_PREFIX + key, self._dir_exact[key]
+        for g in _alias_groups(group, kind):
+            key = f"{g}/{kind}"
+            for pattern, source in self._dir_wildcards:
+                if _dir_match(pattern, key):
+                    return DIR_PREFIX + pattern, source
         return None
 
     def _lua(self) -> LuaSandbox:
@@ -114,21 +147,26 @@ class HealthChecker:
 
     def _lua_health(self, key: str, source: str, obj: Mapping[str, Any]) -> HealthStatus | None:
         try:
-            result = self._lua().run(source, obj, open_libs=key in self._open_libs)
+            open_libs = key in self._open_libs or key.startswith(DIR_PREFIX)  # built-in scripts: always
+            result = self._lua().run(source, obj, open_libs=open_libs)
         except LuaHealthError as exc:
             return HealthStatus(UNKNOWN, str(exc))
+        # util/lua ExecuteHealthLua: nil -> empty status; a table is JSON-encoded then decoded into
+        # HealthStatus: `{}` (encoded []) or a wrongly typed field is a type error -> empty status
         if result is None:
-            return None
-        status, message = result
-        if not isinstance(status, str) or status not in VALID_STATUSES:
+            return HealthStatus(EMPTY)
+        shape, status, message = result
+        if shape == "mixed":
+            return HealthStatus(UNKNOWN, "cannot encode mixed or invalid key types")
+        if shape == "array":
+            return HealthStatus(EMPTY)
+        if (status is not None and not isinstance(status, str)) or (
+            message is not None and not isinstance(message, str)
+        ):
+            return HealthStatus(EMPTY)
+        if status not in VALID_STATUSES:
             return HealthStatus(UNKNOWN, INVALID_HEALTH_STATUS)
-        if message is None:
-            message = ""
-        elif isinstance(message, int | float) and not isinstance(message, bool):
-            message = str(message)
-        elif not isinstance(message, str):
-            return HealthStatus(UNKNOWN, INVALID_HEALTH_STATUS)
-        return HealthStatus(status, message)
+        return HealthStatus(status, message or "")
 
     def resource_health(self, obj: dict[str, Any], *, is_hook: bool = False) -> HealthStatus | None:
         """Health of one live object, or None when nothing checks this kind (ConfigMap, Secret...)."""
@@ -140,10 +178,9 @@ class HealthChecker:
         kind = str(obj.get("kind") or "")
         match = self.lua_script_for(group, kind)
         if match is not None:
-            verdict = self._lua_health(match[0], match[1], obj)
-            if verdict is not None:
-                return verdict
-            # a nil return means "no opinion": fall through to the built-in check, as Go does
+            # a configured script decides, even with nil or {} (an empty status): Argo never falls
+            # back to the built-in check once a script exists for the kind
+            return self._lua_health(match[0], match[1], obj)
         annotations = metadata.get("annotations")
         hook = is_hook or (isinstance(annotations, dict) and _is_hook_annotated(annotations))
         return builtin_health(obj, group, version, kind, hook)

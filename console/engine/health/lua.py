@@ -2,7 +2,9 @@
 
 A script sees one global, `obj` (the live object as nested Lua tables, JSON arrays as 1-based
 sequences), and returns a table `{status=..., message=...}` or nil. Scripts written for Argo CD
-run unchanged, so the interpreter is Lua 5.1 (gopher-lua's dialect: `table.getn`, `unpack`).
+run unchanged, so the interpreter is LuaJIT 2.1 through lupa: Lua 5.1 (gopher-lua's dialect:
+`table.getn`, `unpack`) plus `goto`/labels, which gopher-lua also accepts (plain Lua 5.1 does not).
+The JIT compiler is switched off: compiled traces would not run the instruction-count hook.
 
 Why a sandbox and not plain `LuaRuntime().execute`: scripts come from workspace settings that
 many people can edit, and they run inside the controller. Like Argo, every script gets the base
@@ -22,7 +24,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from lupa import lua51
+from lupa import luajit21 as lua51  # LuaJIT: Lua 5.1 + goto, as gopher-lua
 
 DEFAULT_MAX_INSTRUCTIONS = 20_000_000  # ~0.1-0.3 s of Lua 5.1; real health scripts use < 10_000
 DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
@@ -36,9 +38,10 @@ INCORRECT_RETURN_TYPE = "expect {want} output from Lua script, not {got}"  # Arg
 # Trusted code, compiled once per runtime. It captures the dangerous primitives it needs as
 # upvalues, then the globals they came from are deleted so no later chunk can reach them.
 _RUNNER = r"""
-local setfenv, pcall, error, pairs, type, tostring = setfenv, pcall, error, pairs, type, tostring
+local setfenv, pcall, error, pairs, type, tostring, next = setfenv, pcall, error, pairs, type, tostring, next
 local select, unpack, loadstring, collectgarbage, rawget = select, unpack, loadstring, collectgarbage, rawget
 local sethook = debug.sethook
+if jit then jit.off(); jit.flush() end  -- interpreter only: the count hook must see every instruction
 local getmetatable, setmetatable = getmetatable, setmetatable
 local string, table, math, os = string, table, math, os
 
@@ -140,8 +143,21 @@ local function run(fn, obj, open_libs, limit_ticks, message)
   if kind ~= "table" then
     return true, kind
   end
-  -- rawget: a script-supplied __index must not run outside the budget
-  return true, kind, rawget(result, "status"), rawget(result, "message")
+  -- how gopher-json would encode the table: {} and sequences become JSON arrays, string keys an
+  -- object, anything else cannot be encoded (next/rawget: no script metamethod runs unbudgeted)
+  local strings, numbers, others = 0, 0, 0
+  local k = next(result)
+  while k ~= nil do
+    local kt = type(k)
+    if kt == "string" then strings = strings + 1
+    elseif kt == "number" then numbers = numbers + 1
+    else others = others + 1 end
+    k = next(result, k)
+  end
+  local shape = "object"
+  if others > 0 or (strings > 0 and numbers > 0) then shape = "mixed"
+  elseif strings == 0 then shape = "array" end
+  return true, kind, shape, rawget(result, "status"), rawget(result, "message")
 end
 
 local function reset()
@@ -157,7 +173,7 @@ return compile, run, reset
 
 _REMOVED_GLOBALS = (
     "debug io os require module package load loadstring loadfile dofile getfenv setfenv "
-    "collectgarbage newproxy gcinfo coroutine python print"
+    "collectgarbage newproxy gcinfo coroutine python print jit ffi"
 ).split()
 
 
@@ -223,8 +239,12 @@ class LuaSandbox:
             return self._runtime.table_from([self._to_lua(v) for v in value if v is not None])
         return value
 
-    def run(self, source: str, obj: Mapping[str, Any], *, open_libs: bool = False) -> tuple[Any, Any] | None:
-        """Run a health script: (status, message) as returned by the script, None for a nil return.
+    def run(
+        self, source: str, obj: Mapping[str, Any], *, open_libs: bool = False
+    ) -> tuple[str, Any, Any] | None:
+        """Run a health script: (shape, status, message) of the returned table, None for a nil return.
+
+        shape is how Argo's JSON encoding sees the table: "object", "array" (also `{}`) or "mixed".
 
         Raises LuaHealthError for script errors, timeouts, memory exhaustion and non-table returns.
         """
@@ -260,6 +280,7 @@ class LuaSandbox:
             return None
         if kind != "table":
             raise LuaHealthError(INCORRECT_RETURN_TYPE.format(want="table", got=kind))
-        status = outcome[2] if len(outcome) > 2 else None
-        msg = outcome[3] if len(outcome) > 3 else None
-        return status, msg
+        shape = str(outcome[2])
+        status = outcome[3] if len(outcome) > 3 else None
+        msg = outcome[4] if len(outcome) > 4 else None
+        return shape, status, msg

@@ -35,6 +35,7 @@ APP_GROUPS = ("trueup.dev", "argoproj.io")
 
 
 INVALID_HEALTH_STATUS = "Lua returned an invalid health status"  # util/lua invalidHealthStatus
+EMPTY = ""  # the empty status a script gives with `return nil` or `return {}` (Argo: HealthStatus{})
 
 
 def is_worse(current: str, new: str) -> bool:

@@ -18,17 +18,20 @@ import os
 import posixpath
 import re
 import secrets
+import shlex
 import shutil
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import git
 
+from console.engine.credentials import Credential, scrub
 from console.engine.sources.extract import UnsafeTree, extract
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -50,6 +53,26 @@ _FSCK = ("fetch.fsckObjects", "transfer.fsckObjects", "receive.fsckObjects")
 # $GIT_DIR/info/attributes outranks in-tree .gitattributes: exported trees are byte-identical to
 # the commit (no export-ignore/export-subst, no eol conversion, no smudge filters such as LFS).
 _NEUTRAL_ATTRIBUTES = "* -text -filter -ident -export-ignore -export-subst -working-tree-encoding !eol\n"
+
+
+@dataclass(frozen=True)
+class RepoAuth:
+    """How to authenticate one fetch URL: the keyring entry (read again by the askpass helper, so
+    the secret never reaches argv, a URL or the environment) and its value (to scrub output)."""
+
+    kind: str  # "https" | "ssh"
+    key: str  # keyring entry name
+    credential: Credential
+    insecure_ignore_host_key: bool = False
+
+
+AuthLookup = Callable[[str], "RepoAuth | None"]
+_ALLOWED_CONFIG = re.compile(r"^http\.([^\s=]+\.)?[A-Za-z][A-Za-z0-9]*$")
+
+
+def allowed_git_config(key: str) -> bool:
+    """The git settings a workspace may pass to fetches (`repositories.gitConfig`): http.* only."""
+    return bool(_ALLOWED_CONFIG.match(key))
 
 
 class RepoError(Exception):
@@ -134,7 +157,7 @@ def validate_repo_url(url: str, *, allow_file: bool) -> str:
             if not path.startswith("/"):
                 raise _bad_url(url, "file:// URLs must name an absolute local path (file:///path)")
             return "file://" + _norm_local(url, path)
-        if scheme not in ("https", "ssh"):
+        if scheme not in ("https", "ssh", "http"):
             raise _bad_url(url, f"scheme {scheme}:// is not allowed; use https://, ssh:// or user@host:path")
         try:
             parts = urlsplit(url)
@@ -144,6 +167,10 @@ def validate_repo_url(url: str, *, allow_file: bool) -> str:
             raise _bad_url(url, str(exc)) from None
         if not host:
             raise _bad_url(url, "has no host")
+        if scheme == "http" and not is_loopback(host):
+            raise _bad_url(
+                url, "plain http:// is allowed only on this machine (127.0.0.1, ::1, localhost); use https://"
+            )
         if parts.fragment:
             raise _bad_url(url, "must not contain a '#' fragment")
         _check_segments(url, parts.username or "", host, parts.path)
@@ -177,6 +204,18 @@ def _norm_local(url: str, path: str) -> str:
     if any(seg.startswith("-") for seg in norm.split("/")):
         raise _bad_url(url, "a path component starts with '-' (option injection)")
     return norm
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: plain HTTP to these never leaves the machine."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def validate_revision(rev: str | None) -> str:
@@ -253,8 +292,18 @@ class GitCache:
         allow_file_urls: bool = False,
         fetch_timeout: float = 60.0,
         ttl: float = 0.0,
+        rewrites: Mapping[str, str] | None = None,
+        auth: AuthLookup | None = None,
+        git_config: Mapping[str, str] | None = None,
+        known_hosts: str = "",
     ) -> None:
         self.root = Path(root)
+        # prefix -> mirror: the Application keeps its upstream URL (projects check that one), the
+        # fetch goes to the mirror; longest prefix first
+        self.rewrites = sorted((rewrites or {}).items(), key=lambda kv: -len(kv[0]))
+        self.auth = auth
+        self.git_config = {k: v for k, v in (git_config or {}).items() if allowed_git_config(k)}
+        self.known_hosts = known_hosts
         self.allow_file_urls = allow_file_urls
         self.fetch_timeout = fetch_timeout
         self.ttl = ttl
@@ -267,8 +316,12 @@ class GitCache:
             with contextlib.suppress(OSError):
                 os.chmod(self.root / sub, 0o700)
         self._tree_key = _tree_key(self.root / "tree-key")
-        protocols = "https:ssh:file" if allow_file_urls else "https:ssh"
+        # http is reachable only for loopback hosts (validate_repo_url refuses the others)
+        protocols = "https:ssh:http:file" if allow_file_urls else "https:ssh:http"
         self._env = {
+            # isolated from the operator's git configuration: only what trueup names applies
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_ALLOW_PROTOCOL": protocols,
             "GIT_PROTOCOL_FROM_USER": "0",
             "GIT_TERMINAL_PROMPT": "0",
@@ -401,9 +454,16 @@ class GitCache:
             return st
 
     def _exec(
-        self, git_dir: Path, args: list[str], *, timeout: float | None = None
+        self,
+        git_dir: Path | None,
+        args: list[str],
+        *,
+        timeout: float | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> tuple[int, str, str, bool]:
-        env = dict(self._env, GIT_DIR=str(git_dir))
+        env = dict(self._env, **(extra_env or {}))
+        if git_dir is not None:
+            env["GIT_DIR"] = str(git_dir)
         status, out, err = git.Git(str(self.root)).execute(
             [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args],
             with_extended_output=True,
@@ -524,16 +584,117 @@ class GitCache:
                 raise self._fetch_error(url, err, timed_out)
             stamp.touch()
 
+    def fetch_url(self, url: str) -> str:
+        """Where `url` is fetched from: its mirror when a `repositories.urlRewrites` prefix matches."""
+        for prefix, mirror in self.rewrites:
+            if url.startswith(prefix):
+                rewritten = mirror + url[len(prefix) :]
+                return validate_repo_url(rewritten, allow_file=self.allow_file_urls)
+        return url
+
+    def _config_args(self) -> list[str]:
+        return [a for k, v in sorted(self.git_config.items()) for a in ("-c", f"{k}={v}")]
+
+    @contextlib.contextmanager
+    def _auth_env(self, fetch_url: str) -> Iterator[tuple[dict[str, str], list[str]]]:
+        """Environment for one network git command against `fetch_url`, and the secrets to scrub.
+
+        HTTPS: GIT_ASKPASS is trueup's helper, which reads the keyring entry named in
+        TRUEUP_ASKPASS_KEY. SSH: the key is written to a private temporary file outside the
+        workspace for the duration of the command, and ssh reads no user configuration.
+        """
+        env: dict[str, str] = {
+            "GIT_ASKPASS": self._askpass(),
+            "SSH_ASKPASS": "",
+            "TRUEUP_ASKPASS_KEY": "",
+            "TRUEUP_ASKPASS_URL": fetch_url,
+        }
+        auth = self.auth(fetch_url) if self.auth is not None else None
+        secrets = auth.credential.secrets() if auth is not None else []
+        tmpdir = None
+        try:
+            if auth is not None and auth.kind == "https":
+                env["TRUEUP_ASKPASS_KEY"] = auth.key
+            elif auth is not None and auth.kind == "ssh" and auth.credential.ssh_private_key:
+                tmpdir = tempfile.mkdtemp(prefix="trueup-ssh-")
+                keyfile = Path(tmpdir) / "id"
+                fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    key = auth.credential.ssh_private_key
+                    fh.write(key if key.endswith("\n") else key + "\n")
+                opts = [
+                    "-F",
+                    os.devnull,
+                    "-i",
+                    str(keyfile),
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    "-o",
+                    "IdentityAgent=none",
+                ]
+                opts += ["-o", "BatchMode=yes", "-o", "PasswordAuthentication=no"]
+                if auth.insecure_ignore_host_key:
+                    opts += ["-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={os.devnull}"]
+                else:
+                    opts += ["-o", "StrictHostKeyChecking=yes"]
+                    if self.known_hosts:
+                        opts += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
+                env["GIT_SSH_COMMAND"] = "ssh " + " ".join(shlex.quote(o) for o in opts)
+                env["GIT_SSH_VARIANT"] = "ssh"
+            yield env, secrets
+        finally:
+            if tmpdir is not None:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def _askpass(self) -> str:
+        """A tiny wrapper around `python -m console.engine.sources.askpass` (created once, 0700)."""
+        import sys
+
+        path = self.root / "askpass.sh"
+        text = f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m console.engine.sources.askpass "$@"\n'
+        try:
+            if path.read_text() == text:
+                return str(path)
+        except OSError:
+            pass
+        tmp = path.with_name(f".askpass-{uuid.uuid4().hex}")
+        tmp.write_text(text)
+        os.chmod(tmp, 0o700)
+        os.replace(tmp, path)
+        return str(path)
+
     def _git_fetch(self, key: str, url: str, refspecs: list[str]) -> tuple[int, str, bool]:
         self.fetch_count += 1
+        source = self.fetch_url(url)
         args = [
             "-c", "protocol.version=2",
             *(a for k in _FSCK for a in ("-c", f"{k}=true")),  # also for mirrors made before fsck
+            *self._config_args(),
             "fetch", "--quiet", "--prune", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
-            "--", url, *refspecs,
+            "--", source, *refspecs,
         ]  # fmt: skip
-        status, _, err, timed_out = self._exec(self._mirror(key), args, timeout=self.fetch_timeout)
+        with self._auth_env(source) as (env, secrets):
+            status, _, err, timed_out = self._exec(
+                self._mirror(key), args, timeout=self.fetch_timeout, extra_env=env
+            )
+        err = scrub(err, secrets)
+        if source != url:
+            err = err.replace(source, redact_url(source))
         return status, err, timed_out
+
+    def check(self, repo_url: str) -> None:
+        """Connection check (`repo list`): `git ls-remote` with the repository's credentials."""
+        url = validate_repo_url(repo_url, allow_file=self.allow_file_urls)
+        source = self.fetch_url(url)
+        with self._auth_env(source) as (env, secrets):
+            status, _, err, timed_out = self._exec(
+                None,
+                [*self._config_args(), "ls-remote", "--heads", "--", source],
+                timeout=self.fetch_timeout,
+                extra_env=env,
+            )
+        if status != 0:
+            raise self._fetch_error(url, scrub(err, secrets), timed_out)
 
     def _fetch_extra(self, url: str, key: str, st: _RepoState, what: str, dest: str) -> bool:
         """Fetch one object or ref not covered by heads/tags (once per cycle). True on success."""
@@ -547,6 +708,9 @@ class GitCache:
 
     def _fetch_error(self, url: str, stderr: str, timed_out: bool) -> RepoError:
         shown = _quote(redact_url(url))
+        source = self.fetch_url(url)
+        if source != url:
+            shown += f" (mirror {_quote(redact_url(source))})"
         if timed_out:
             return RepoError(
                 f"repository {shown} is unreachable: fetch timed out after {self.fetch_timeout:g} s",

@@ -18,13 +18,16 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.engine import yamlsafe
 from console.engine.sources import confine
 from console.engine.sources.cache import ManifestCache
 from console.engine.sources.confine import KUSTOMIZATION_NAMES
 from console.engine.sources.result import RenderResult
+
+if TYPE_CHECKING:
+    from console.engine.sources.helmrepo import HelmRepos
 from console.engine.sources.tools import TOOL_TIMEOUT, find_tool, run_tool, tool_env, tool_locations
 
 TOOL_OUTPUT_MAX = 64 * 1024 * 1024
@@ -86,9 +89,17 @@ def render(
     kube_version: str | None = None,
     cache: ManifestCache | None = None,
     revision: str | None = None,
+    helm_repos: HelmRepos | None = None,
 ) -> RenderResult:
-    """Desired objects of one Application source; cached by commit SHA when `cache` is given."""
+    """Desired objects of one Application source; cached by commit SHA when `cache` is given.
+
+    A `chart` source renders the chart pulled into `tree` (tree/<chart>, see sources.helmrepo)."""
     tree = Path(tree)
+    if source.get("chart"):
+        chart = str(source["chart"])
+        if "/" in chart or chart in (".", "..") or not chart:
+            raise RenderError(f"invalid chart name {chart!r}", tool="helm")
+        source = {**source, "path": chart}
     rel = _clean_app_path(source.get("path"))
     app_dir = _app_dir(tree, rel)
     source_type = detect_source_type(app_dir, source)
@@ -108,18 +119,17 @@ def render(
             return hit
     _check_symlinks(tree)
     if source_type == "Directory":
-        result = _render_directory(tree, app_dir, rel, source.get("directory") or {})
+        result = _render_directory(
+            tree, app_dir, rel, source.get("directory") or {}, app_name, namespace, revision
+        )
     elif source_type == "Kustomize":
         result = _render_kustomize(
             tree, app_dir, rel, source.get("kustomize") or {}, app_name, namespace, revision
         )
     elif source_type == "Helm":
-        if source.get("chart"):
-            raise RenderError(
-                f"Helm repository chart {source['chart']!r} is not supported: trueup renders charts stored in Git",
-                tool="helm",
-            )
-        result = _render_helm(tree, app_dir, rel, source.get("helm") or {}, app_name, namespace, kube_version)
+        result = _render_helm(
+            tree, app_dir, rel, source.get("helm") or {}, app_name, namespace, kube_version, helm_repos
+        )
     else:
         raise RenderError(
             f"{source_type} sources (Config Management Plugins) are not supported by trueup", tool="plugin"
@@ -302,7 +312,15 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         raise RenderError(f"invalid glob {pattern!r}: {exc}", tool="directory") from None
 
 
-def _render_directory(tree: Path, app_dir: Path, rel: str, block: dict[str, Any]) -> RenderResult:
+def _render_directory(
+    tree: Path,
+    app_dir: Path,
+    rel: str,
+    block: dict[str, Any],
+    app_name: str = "",
+    namespace: str = "",
+    revision: str | None = None,
+) -> RenderResult:
     recurse = bool(block.get("recurse"))
     include = block.get("include") or ""
     exclude = block.get("exclude") or ""
@@ -325,10 +343,6 @@ def _render_directory(tree: Path, app_dir: Path, rel: str, block: dict[str, Any]
     total = 0
     for relpath, full in files:
         shown = relpath if rel == "." else f"{rel}/{relpath}"
-        if relpath.endswith(".jsonnet"):
-            raise RenderError(
-                f"{shown}: jsonnet is not supported by trueup; render it to YAML", tool="directory"
-            )
         if not full.is_file():
             continue  # dangling in-tree symlink or a directory named *.yaml
         size = full.stat().st_size
@@ -344,6 +358,15 @@ def _render_directory(tree: Path, app_dir: Path, rel: str, block: dict[str, Any]
                 f"{rel}: manifests exceed the combined limit of {MAX_COMBINED_BYTES // 1024 // 1024} MB",
                 tool="directory",
             )
+        if relpath.endswith(".jsonnet"):
+            from console.engine.sources import jsonnet
+
+            try:
+                docs = jsonnet.evaluate(tree, full, shown, block.get("jsonnet") or {})
+            except jsonnet.JsonnetError as exc:
+                raise RenderError(str(exc), tool="jsonnet") from None
+            objects.extend(_objects(docs, shown, "jsonnet"))
+            continue
         try:
             docs = yamlsafe.load_all(full.read_bytes(), shown)
         except yamlsafe.ManifestError as exc:
@@ -615,6 +638,7 @@ def _render_helm(
     app_name: str,
     namespace: str,
     kube_version: str | None,
+    helm_repos: HelmRepos | None = None,
 ) -> RenderResult:
     chart_file = app_dir / "Chart.yaml"
     if not chart_file.is_file():
@@ -636,14 +660,17 @@ def _render_helm(
         confine.check_chart_dependencies(tree, app_dir, chart, shown_chart)
     except confine.OutsideRepository as exc:
         raise RenderError(str(exc), tool="helm") from None
-    for dep in chart.get("dependencies") or []:
-        name = dep.get("name") if isinstance(dep, dict) else None
-        if name and not _vendored(app_dir, str(name)):
-            raise RenderError(
-                f"{rel}: chart dependency {name!r} is not vendored in charts/ (trueup renders offline: "
-                "run `helm dependency build` and commit charts/)",
-                tool="helm",
-            )
+    missing = [
+        str(dep.get("name"))
+        for dep in chart.get("dependencies") or []
+        if isinstance(dep, dict) and dep.get("name") and not _vendored(app_dir, str(dep.get("name")))
+    ]
+    if missing and helm_repos is None:
+        raise RenderError(
+            f"{rel}: chart dependency {missing[0]!r} is not vendored in charts/ (run `helm dependency build` "
+            "and commit charts/, or register its repository with `trueup repo add URL --type helm`)",
+            tool="helm",
+        )
     release = str(block.get("releaseName") or app_name)
     if len(release) > 53 or not _RELEASE_NAME.match(release):
         raise RenderError(
@@ -657,6 +684,10 @@ def _render_helm(
         tmp = Path(tmpname)
         home = tmp / "home"
         home.mkdir()
+        chart_arg = app_dir
+        if missing:
+            assert helm_repos is not None
+            chart_arg = _built_chart(tree, app_dir, chart, shown_chart, tmp / "build", helm_repos)
         argv = [helm, "template", f"--namespace={ns}"]
         for vf in block.get("valueFiles") or []:
             vf = str(vf)
@@ -707,7 +738,7 @@ def _render_helm(
             argv.append("--skip-tests")
         if block.get("skipSchemaValidation"):
             argv.append("--skip-schema-validation")
-        argv += ["--", release, str(app_dir)]
+        argv += ["--", release, str(chart_arg)]
         helm_env = {
             "HELM_CACHE_HOME": str(tmp / "cache"),
             "HELM_CONFIG_HOME": str(tmp / "config"),
@@ -718,7 +749,7 @@ def _render_helm(
             "HELM_REPOSITORY_CACHE": str(tmp / "repository"),
         }
         run = run_tool(argv, env=tool_env(home, helm_env), cwd=home)
-        scrub = _tree_scrub(tree) | {str(tmp): "<tmp>"}
+        scrub = {str(chart_arg): rel} | _tree_scrub(tree) | {str(tmp): "<tmp>"}
         if run.timed_out:
             raise RenderError(f"helm template of {rel} timed out after {TOOL_TIMEOUT:g} s", tool="helm")
         if run.returncode != 0:
@@ -726,3 +757,34 @@ def _render_helm(
     objects = _parse_tool_output(run.stdout, f"helm template of {rel}", "helm")
     warnings += _tool_warnings(run.stderr, scrub)
     return RenderResult(objects=objects, source_type="Helm", warnings=warnings)
+
+
+def _built_chart(
+    tree: Path, app_dir: Path, chart: dict[str, Any], shown: str, build: Path, helm_repos: HelmRepos
+) -> Path:
+    """A writable copy of the chart (and of its file:// dependencies, at the same relative places)
+    with `helm dependency build` run in it; the exported tree itself stays read-only and shared."""
+    from console.engine.sources import helmrepo
+    from console.engine.sources.git import RepoError
+
+    root = tree.resolve()
+    dirs = [app_dir.resolve()]
+    for dep in chart.get("dependencies") or []:
+        repo = dep.get("repository") if isinstance(dep, dict) else None
+        if isinstance(repo, str) and repo.startswith("file://"):
+            dirs.append((app_dir / repo[len("file://") :]).resolve())  # confined by check_chart_dependencies
+    for d in dirs:
+        if d.is_dir() and (d == root or d.is_relative_to(root)):
+            dest = build / d.relative_to(root)
+            shutil.copytree(d, dest, symlinks=True, dirs_exist_ok=True)
+            for path in [dest, *dest.rglob("*")]:
+                if path.is_dir() and not path.is_symlink():
+                    os.chmod(path, 0o755)
+                elif path.is_file() and not path.is_symlink():
+                    os.chmod(path, 0o644)
+    target = build / app_dir.resolve().relative_to(root)
+    try:
+        helmrepo.dependency_build(helm_repos, target, chart, shown)
+    except RepoError as exc:
+        raise RenderError(str(exc).replace(str(build), "."), tool="helm") from None
+    return target

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-RENDERER_VERSION = "2"  # bump when rendering changes, so cached results are not reused
+RENDERER_VERSION = "3"  # bump when rendering changes, so cached results are not reused
 
 
 @dataclass

@@ -297,7 +297,7 @@ def _update_running(run: Pass) -> None:
             if t.completed:
                 hooks.remove_finalizer(run, t)
             continue
-        if h is None or h.status == "Healthy":
+        if h is None or h.status in ("Healthy", ""):  # "": a Lua check's empty status
             t.operation_state = tk.SUCCEEDED
             if h is not None and h.message:
                 t.message = h.message

@@ -171,8 +171,11 @@ def test_obj_is_converted_recursively_with_one_based_arrays() -> None:
     ("script", "expected"),
     [
         ('return {status = "Sideways"}', (UNKNOWN, "Lua returned an invalid health status")),
-        ("return {}", (UNKNOWN, "Lua returned an invalid health status")),
-        ("return {status = 7}", (UNKNOWN, "Lua returned an invalid health status")),
+        ("return {}", ("", "")),  # Argo: {} encodes as [] -> empty status, not Unknown
+        ("return {status = 7}", ("", "")),  # a JSON type error -> empty status, as util/lua
+        ('return {message = "no status"}', (UNKNOWN, "Lua returned an invalid health status")),
+        ('return {"Healthy"}', ("", "")),
+        ('return {status = "Healthy", [1] = "x"}', (UNKNOWN, "cannot encode mixed or invalid key types")),
         ('return "Healthy"', (UNKNOWN, "expect table output from Lua script, not string")),
         ("return 1", (UNKNOWN, "expect table output from Lua script, not number")),
         (
@@ -182,12 +185,15 @@ def test_obj_is_converted_recursively_with_one_based_arrays() -> None:
         ('error("custom failure")', (UNKNOWN, "<string>:1: custom failure")),
         ("error({code = 1})", (UNKNOWN, "(error object is a table value)")),
         ("return {", (UNKNOWN, "<string>:1: unexpected symbol near '<eof>'")),
-        ('return {status = "Degraded", message = 42}', (DEGRADED, "42")),
+        ('return {status = "Degraded", message = 42}', ("", "")),
     ],
     ids=[
         "bad-status",
         "empty-table",
         "non-string-status",
+        "no-status",
+        "sequence",
+        "mixed-keys",
         "string-return",
         "number-return",
         "runtime-error",
@@ -203,11 +209,15 @@ def test_lua_result_contract(script: str, expected: tuple[str, str]) -> None:
     assert h is not None and (h.status, h.message) == expected
 
 
-def test_nil_return_falls_through_to_builtin_or_none() -> None:
+def test_nil_return_is_an_empty_status_without_builtin_fallback() -> None:
+    """util/lua ExecuteHealthLua: LTNil -> &HealthStatus{}; gitops-engine uses it (non-nil), so the
+    built-in Deployment check is not consulted once a script exists for the kind."""
     checker = HealthChecker({"apps/Deployment": "return nil", "/ConfigMap": "return nil"})
     h = checker.resource_health(deployment_paused())
-    assert h is not None and (h.status, h.message) == (SUSPENDED, "Deployment is paused")
-    assert checker.resource_health(cm()) is None
+    assert h is not None and (h.status, h.message) == ("", "")
+    c = checker.resource_health(cm())
+    assert c is not None and c.status == ""
+    assert SUSPENDED  # the built-in verdict the script overrides
 
 
 def test_empty_script_is_ignored() -> None:
@@ -336,6 +346,7 @@ def test_memory_bomb_is_bounded_and_state_survives() -> None:
         assert sandbox.run(
             'return {status = "Healthy", message = obj.metadata.name}', {"metadata": {"name": "x"}}
         ) == (
+            "object",
             "Healthy",
             "x",
         )
@@ -355,14 +366,14 @@ def test_large_object_converts_even_near_the_memory_cap() -> None:
             'local t = {} for k, v in pairs(obj.data) do t[#t + 1] = v .. k end return {status = "Healthy"}',
             big,
         )
-    assert sandbox.run('return {status = "Healthy"}', {}) == ("Healthy", None)
+    assert sandbox.run('return {status = "Healthy"}', {}) == ("object", "Healthy", None)
 
 
 def test_scripts_compile_once() -> None:
     sandbox = LuaSandbox()
     script = 'return {status = "Healthy", message = obj.metadata.name}'
     for i in range(5):
-        assert sandbox.run(script, {"metadata": {"name": f"n{i}"}}) == ("Healthy", f"n{i}")
+        assert sandbox.run(script, {"metadata": {"name": f"n{i}"}}) == ("object", "Healthy", f"n{i}")
     assert len(sandbox._cache) == 1
     with pytest.raises(LuaHealthError):
         sandbox.run("return {", {})

@@ -326,7 +326,7 @@ def test_url_error_names_url_without_secrets() -> None:
     with pytest.raises(RepoError) as err:
         validate_repo_url("http://user:hunter2@example.com/repo.git", allow_file=False)
     assert "hunter2" not in str(err.value) and "example.com/repo.git" in str(err.value)
-    assert "scheme http:// is not allowed" in str(err.value)
+    assert "plain http:// is allowed only on this machine" in str(err.value)
 
 
 @pytest.mark.parametrize(

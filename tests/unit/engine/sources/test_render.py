@@ -163,10 +163,26 @@ def test_yaml_dates_become_strings(tmp_path: Path) -> None:
     assert run(tmp_path, {"path": "app"}).objects[0]["data"]["day"] == "2024-01-02"
 
 
-def test_jsonnet_is_refused_rather_than_silently_skipped(tmp_path: Path) -> None:
-    write(tmp_path, {"app/a.yaml": cm("a"), "app/b.jsonnet": "{}"})
-    with pytest.raises(RenderError, match="app/b.jsonnet: jsonnet is not supported"):
+def test_jsonnet_renders_next_to_yaml_and_libsonnet_is_not_a_manifest(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app/a.yaml": cm("a"),
+            "app/b.jsonnet": "local l = import 'l.libsonnet'; {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: l.n}}",
+            "app/l.libsonnet": "{n: 'b'}",
+        },
+    )
+    names = [o["metadata"]["name"] for o in run(tmp_path, {"path": "app"}).objects]
+    assert names == ["a", "b"]
+
+
+def test_jsonnet_errors_are_repo_relative(tmp_path: Path) -> None:
+    write(tmp_path, {"app/b.jsonnet": "error 'boom'"})
+    with pytest.raises(RenderError) as err:
         run(tmp_path, {"path": "app"})
+    assert (
+        "app/b.jsonnet" in str(err.value) and "boom" in str(err.value) and str(tmp_path) not in str(err.value)
+    )
 
 
 # -- paths -----------------------------------------------------------------------------------
