@@ -131,6 +131,10 @@ def restore(ws: Workspace) -> RestoreReport:
     return report
 
 
+def discard(ws: Workspace) -> None:
+    shutil.rmtree(root(ws), ignore_errors=True)
+
+
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()

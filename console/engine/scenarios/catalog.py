@@ -295,6 +295,8 @@ def hpa_noise(d: Drill) -> None:
         settle=20,
         max_settle=20,
     )
+    d.advance(20, "the HPA resyncs and scales the Deployment back")
+    d.refresh("the app after the HPA's turn")
 
 
 @scenario(

@@ -292,6 +292,13 @@ class Drill:
         text = "; ".join(dict.fromkeys(summary)) or "nothing to do"
         self.record(CONTROLLER_ACTOR, "reconcile", f"{why}: {text}")
 
+    def refresh(self, why: str) -> None:
+        """Compare every app and write its status, without auto-sync (what a console shows)."""
+        from console.engine.refresh import refresh
+
+        report = refresh(self.ws)
+        self.record(CONTROLLER_ACTOR, "refresh", f"{why} ({len(report.comparisons)} apps)")
+
     def advance_quietly(self, seconds: float) -> None:
         for cfg in self.ws.clusters.values():
             c = self.ws.open_cluster(cfg.name)

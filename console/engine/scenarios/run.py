@@ -92,7 +92,9 @@ def run(
     except EditError as exc:
         raise ScenarioError(f"scenario {name} cannot edit {target}'s files: {exc}") from None
     finally:
-        if drill.steps:
+        if taken and not drill.steps:
+            baseline.discard(ws)  # refused before it changed anything: nothing to reset
+        elif drill.steps:
             baseline.record_drill(
                 ws,
                 {"scenario": name, "app": target, "at": when, "commits": drill.commits},
