@@ -7,6 +7,7 @@ manifest annotation), paths leaving the repository ignored, output size bounded.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
 
 import git
@@ -120,9 +121,15 @@ def changed_lines(ws: Workspace, url: str, sha: str, paths: Sequence[str], *, li
     )
     lines: list[str] = []
     current = ""
+    hidden: set[str] = set()
     for line in out.splitlines():
         if line.startswith("+++ "):
             current = line[6:] if line.startswith("+++ b/") else ""
+            if current and _holds_secret(cache, url, full, current):
+                hidden.add(current)
+                lines.append(f"{current}: (a Secret manifest changed; its values are not shown)")
+            continue
+        if current in hidden:
             continue
         if line.startswith(("--- ", "diff ", "index ", "@@", "new file", "deleted file")):
             continue
@@ -143,3 +150,18 @@ def pickaxe(ws: Workspace, url: str, revision: str, text: str) -> CommitInfo | N
     out = _run(cache, url, ["log", "--no-show-signature", "--reverse", _FORMAT, f"-S{text}", head, "--"])
     found = _infos(out)
     return found[0] if found else None
+
+
+_SECRET_KIND = re.compile(r"^\s*kind:\s*[\"']?Secret[\"']?\s*$", re.M)
+
+
+def _holds_secret(cache: GitCache, url: str, sha: str, path: str) -> bool:
+    """Whether the file (at the commit, or before it when deleted) declares a Secret: its changed
+    lines would show secret data, so they are never printed."""
+    for rev in (sha, f"{sha}^"):
+        try:
+            text = _run(cache, url, ["show", f"{rev}:{path}"])
+        except RepoError:
+            continue
+        return bool(_SECRET_KIND.search(text))
+    return True
