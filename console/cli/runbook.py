@@ -52,18 +52,27 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     run.set_defaults(run=with_workspace(cmd_runbook_run))
 
 
-def _library(ws: Workspace) -> library.Library:
-    lib = library.load(ws)
+def _warn(lib: library.Library) -> None:
     for err in lib.errors:
         sys.stderr.write(f"warning: {err} (skipped)\n")
+
+
+def _library(ws: Workspace) -> library.Library:
+    lib = library.load(ws)
+    _warn(lib)
     return lib
 
 
-def _get(lib: library.Library, name: str) -> library.Loaded:
+def _get(ws: Workspace, name: str) -> library.Loaded:
+    """The named runbook; other broken files are warned about only when this one loads (the
+    error about the one asked for is the command's one line)."""
+    lib = library.load(ws)
     try:
-        return lib.get(name)
+        loaded = lib.get(name)
     except library.RunbookError as exc:
         raise CommandError(str(exc)) from None
+    _warn(lib)
+    return loaded
 
 
 def _facts(ws: Workspace, app: str) -> Facts:
@@ -111,7 +120,7 @@ def cmd_runbook_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_runbook_show(ws: Workspace, args: argparse.Namespace) -> int:
-    loaded = _get(_library(ws), args.name)
+    loaded = _get(ws, args.name)
     doc = loaded.runbook.model_dump(by_alias=True, exclude_defaults=True)
     if args.output == "json":
         emit_json(doc)
@@ -152,8 +161,7 @@ def cmd_runbook_suggest(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_runbook_run(ws: Workspace, args: argparse.Namespace) -> int:
-    lib = _library(ws)
-    loaded = _get(lib, args.name)
+    loaded = _get(ws, args.name)
     facts = _facts(ws, args.app)
     result = walk(ws, loaded, args.app, incident=args.incident or "", prepare=args.prepare, facts=facts)
     if args.output == "json":

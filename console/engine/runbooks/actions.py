@@ -139,7 +139,7 @@ def _revert(
     if clone is None:
         return Suggestion(
             "revert-commit",
-            f"revert {sha[:7]} {subject!r} in Git and push it for review",
+            f"revert {sha[:7]} '{subject}' in Git and push it for review",
             [
                 f"git clone {_q(facts.repo_url)} fleet && cd fleet",
                 f"git revert {sha}",
@@ -150,7 +150,7 @@ def _revert(
     if not (decisive and opts.prepare):
         return Suggestion(
             "revert-commit",
-            f"revert {sha[:7]} {subject!r} in Git",
+            f"revert {sha[:7]} '{subject}' in Git",
             [f"git -C {_q(str(clone.path))} revert {sha}"],
             details=base,
         )
@@ -162,14 +162,14 @@ def _revert(
     except CloneError as exc:
         return Suggestion(
             "revert-commit",
-            f"revert {sha[:7]} {subject!r} in Git (trueup could not prepare it: {exc})",
+            f"revert {sha[:7]} '{subject}' in Git (trueup could not prepare it: {exc})",
             [f"git -C {_q(str(clone.path))} revert {sha}"],
             details=base,
         )
     verb = "already prepared" if prepared.reused else "prepared"
     return Suggestion(
         "revert-commit",
-        f"revert {sha[:7]} {subject!r}: {verb} on branch {prepared.branch} of {clone.shown}/ "
+        f"revert {sha[:7]} '{subject}': {verb} on branch {prepared.branch} of {clone.shown}/ "
         f"(not pushed: review it, then push it to {prepared.target_branch} and let auto-sync deliver it)",
         [shlex.join(c) for c in prepared.review_commands()],
         details={

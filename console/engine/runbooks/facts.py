@@ -46,7 +46,7 @@ class Commit:
         return self.sha[:7]
 
     def line(self) -> str:
-        return f"{self.short} {self.subject!r} ({self.author})"
+        return f"{self.short} '{self.subject}' ({self.author})"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -258,7 +258,7 @@ def controller_fight(facts: Facts, _p: Any) -> Result:
         intro = _introduced(facts, others[0])
         if intro is not None:
             evidence.append(
-                f"{others[0]} was added by commit {intro['sha'][:7]} {intro['subject']!r} ({intro['author']})"
+                f"{others[0]} was added by commit {intro['sha'][:7]} '{intro['subject']}' ({intro['author']})"
             )
             data["commit"] = intro
         data["apps"] = others

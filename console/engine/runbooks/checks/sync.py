@@ -38,7 +38,7 @@ def _commit_lines(facts: Facts, commits: list[Commit], limit: int = 5) -> list[s
     for c in commits[:limit]:
         files = f"; changed {', '.join(c.files[:3])}" + (" …" if len(c.files) > 3 else "") if c.files else ""
         lines.append(
-            f"commit {c.short} {c.subject!r} by {c.author}, {ago(facts.now, parse_time(c.date))}{files}"
+            f"commit {c.short} '{c.subject}' by {c.author}, {ago(facts.now, parse_time(c.date))}{files}"
         )
     if len(commits) > limit:
         lines.append(f"… and {len(commits) - limit} older commit(s)")
@@ -110,13 +110,16 @@ def git_ahead(facts: Facts, _p: Any) -> Result:
     if commits:
         head = commits[0]
         n = len(commits)
-        summary = f"Git is {n} commit{'s' if n != 1 else ''} ahead: live {_rev(deployed)} -> Git {head.short} {head.subject!r}"
+        summary = f"Git is {n} commit{'s' if n != 1 else ''} ahead: live {_rev(deployed)} -> Git {head.short} '{head.subject}'"
     else:
         summary = f"Git changes are not applied yet ({len(pending)} resource(s)); live runs {_rev(deployed)}"
     data: dict[str, Any] = {"from": deployed, "to": target, "commits": [c.to_json() for c in commits]}
     if commits:
         data["commit"] = commits[-1].to_json() if len(commits) == 1 else commits[0].to_json()
-    return Result("yes", summary, _commit_lines(facts, commits) + pending[:8], data)
+    lines = _commit_lines(facts, commits)
+    if commits:
+        lines += [f"  {line}" for line in facts.change_lines(commits[0].sha)]
+    return Result("yes", summary, lines + pending[:8], data)
 
 
 @check("auto-sync", "automated sync is enabled for the app (and what it does with drift)")
@@ -179,14 +182,14 @@ def sync_window(facts: Facts, _p: Any) -> Result:
         until = end if until is None or end > until else until
         where = ", ".join(w.clusters or w.namespaces or w.applications)
         evidence.append(
-            f"deny window {_window_text(w)!r} ({where}; schedule {w.schedule!r} {w.time_zone or 'UTC'}, {w.duration}) "
+            f"deny window '{_window_text(w)}' ({where}; schedule '{w.schedule}' {w.time_zone or 'UTC'}, {w.duration}) "
             f"active until {clock(end)}"
             + ("; manual syncs allowed" if w.manual_sync else "; manual syncs blocked too")
         )
     if not evidence:
         for w in inactive_allow:
             nxt = windows.next_change(w, facts.now)
-            evidence.append(f"outside allow window {_window_text(w)!r}: it next opens at {clock(nxt)}")
+            evidence.append(f"outside allow window '{_window_text(w)}': it next opens at {clock(nxt)}")
             until = nxt if until is None or nxt < until else until
     first = active[0] if active else (inactive_allow[0] if inactive_allow else None)
     summary = f"yes: {evidence[0]}" if evidence else f"yes: {state}"
@@ -340,7 +343,7 @@ def offending_commit(facts: Facts, _p: Any) -> Result:
     evidence += [f"  {line}" for line in facts.change_lines(chosen.sha)]
     return Result(
         "yes",
-        f"commit {chosen.short} {chosen.subject!r} by {chosen.author}",
+        f"commit {chosen.short} '{chosen.subject}' by {chosen.author}",
         evidence,
         {"commit": chosen.to_json(), "commits": [c.to_json() for c in commits]},
     )
@@ -386,14 +389,14 @@ def auto_synced_commit(facts: Facts, _p: Any) -> Result:
         )
     chosen = commits[0]
     evidence = [
-        f"auto-sync deployed {chosen.short} {chosen.subject!r} ({chosen.author}) at {clock(finished)}, "
+        f"auto-sync deployed {chosen.short} '{chosen.subject}' ({chosen.author}) at {clock(finished)}, "
         f"{ago(facts.now, finished)}; before it ran {_rev(older)}"
     ]
     evidence += _commit_lines(facts, commits)[0 if len(commits) > 1 else 1 :]
     evidence += [f"  {line}" for line in facts.change_lines(chosen.sha)]
     return Result(
         "yes",
-        f"auto-sync deployed {chosen.short} {chosen.subject!r} by {chosen.author} at {clock(finished)}",
+        f"auto-sync deployed {chosen.short} '{chosen.subject}' by {chosen.author} at {clock(finished)}",
         evidence,
         {
             "commit": chosen.to_json(),
