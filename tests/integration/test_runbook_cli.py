@@ -56,7 +56,7 @@ def test_git_ahead_with_a_hostile_subject_and_a_team_runbook(tmp_path: Path) -> 
     r = run_cli(*w, "runbook", "run", "out-of-sync", "web")
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout and "\u202e" not in r.stdout and "\x07" not in r.stdout
-    assert f"Git is 1 commit ahead: live " in r.stdout and f"-> Git {sha[:7]} 'deploy \\x1b]52;" in r.stdout
+    assert "Git is 1 commit ahead: live " in r.stdout and f"-> Git {sha[:7]} 'deploy \\x1b]52;" in r.stdout
     assert "web/cm.yaml: -LEVEL: info" in r.stdout and "$ trueup app sync web" in r.stdout
     out = json.loads(run_cli(*w, "runbook", "run", "out-of-sync", "web", "-o", "json").stdout)
     step = out["steps"][0]
