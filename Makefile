@@ -27,7 +27,7 @@ check: lint typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check console widgets tests bench
+	$(BIN)/ruff format --check console widgets themes tests bench
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -45,6 +45,7 @@ tools:
 
 bench: $(STAMP)
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

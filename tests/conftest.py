@@ -21,7 +21,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             or (key.startswith("TEXTUAL_") and not key.startswith("TEXTUAL_SNAPSHOT"))
         ):
             monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("TRUEUP_USER", "test-user")
+    monkeypatch.setenv("TRUEUP_USER", "admin")  # Argo CD's built-in admin (g, admin, role:admin)
 
 
 def run_cli(
@@ -29,6 +29,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `trueup` command in a subprocess (what a user types)."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL_") and k != "NO_COLOR"}
+    e.setdefault("TRUEUP_USER", "admin")  # session/module fixtures run before the autouse env fixture
     e.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "console.cli.main", *args],

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Any
 
-from console.cli import app_edit, app_operations, app_resources
+from console.cli import app_edit, app_observe, app_operations
+from console.cli import governance as gov
 from console.cli.args import HEALTH_STATUSES, SYNC_STATUSES, choice, fmt, with_workspace
 from console.cli.context import get_app
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, emit_yaml, emit_yaml_all, one_line, table
 from console.cli.output import fields as emit_fields
+from console.cluster.api import Obj
 from console.engine import views
 from console.engine.appstore import AppStore
 from console.engine.diff.attribution import describe
 from console.engine.diff.attribution import label as drift_label
+from console.engine.governance.windows import span
 from console.engine.refresh import compare_one, refresh
 from console.engine.workspace import Workspace
 
@@ -68,12 +72,38 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     man.set_defaults(run=with_workspace(cmd_app_manifests))
     app_operations.register(app_sub)
     app_edit.register(app_sub)  # create, set, unset (issue 13)
-    app_resources.register(app_sub)  # resources [--orphaned] (issue 13)
+    app_observe.register(app_sub)  # resources [--orphaned], events, logs (issue 10)
 
 
-def _summaries(ws: Workspace) -> list[dict[str, Any]]:
+def _summaries(ws: Workspace, args: argparse.Namespace, windows: bool = False) -> list[dict[str, Any]]:
+    """`app list` rows of the applications the user may `get`; `windows`: with sync-window state."""
     servers = {c.server: c.name for c in ws.clusters.values()}
-    return [views.app_summary(a, servers) for a in AppStore(ws.control()).list_apps()]
+    apps = gov.visible_apps(ws, args, AppStore(ws.control()).list_apps())
+    rows = []
+    projects: dict[str, Any] = {}
+    for a in apps:
+        row = views.app_summary(a, servers)
+        if windows:
+            row.update(gov.window_fields(ws, a, projects))
+        rows.append(row)
+    return rows
+
+
+def readable(ws: Workspace, args: argparse.Namespace, name: str) -> Obj:
+    """The application, if the user may `get` it (exit 3 otherwise)."""
+    app = get_app(ws, name)
+    gov.require_get(ws, args, app)
+    return app
+
+
+def _autosync_text(r: dict[str, Any]) -> str:
+    if not r["autoSync"]:
+        return "off"
+    text = "on" + ("+selfheal" if r["selfHeal"] else "")
+    suspension = r.get("suspension")
+    if suspension:
+        text += f" ({'selfheal ' if suspension['scope'] == 'self-heal' else ''}suspended)"
+    return text
 
 
 def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
@@ -85,7 +115,7 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
                 f"project{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} not found "
                 "(see `trueup project list`)"
             )
-    rows = _summaries(ws)
+    rows = _summaries(ws, args, windows=args.output in ("wide", "json", "yaml"))
     if args.project:
         rows = [r for r in rows if r["project"] in args.project]
     if args.sync:  # canonical spelling from the parser
@@ -103,7 +133,7 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
     else:
         headers = ["NAME", "PROJECT", "CLUSTER", "NAMESPACE", "SYNC", "HEALTH"]
         if out == "wide":
-            headers += ["REVISION", "AUTOSYNC", "CONDITIONS", "MESSAGE"]
+            headers += ["REVISION", "AUTOSYNC", "SYNC-WINDOW", "CONDITIONS", "MESSAGE"]
         data = []
         for r in rows:
             row = [
@@ -117,7 +147,8 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
             if out == "wide":
                 row += [
                     (r["sync"]["revision"] or "")[:7],
-                    ("on" + ("+selfheal" if r["selfHeal"] else "")) if r["autoSync"] else "off",
+                    _autosync_text(r),
+                    gov.window_text(r),
                     ",".join(c["type"] for c in r["conditions"]) or "-",
                     one_line(r["health"]["message"] or "", 60),
                 ]
@@ -127,7 +158,7 @@ def cmd_app_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
-    app = get_app(ws, args.app)
+    app = readable(ws, args, args.app)
     if args.refresh or args.hard_refresh:  # as argocd: refresh this app, then show the new status
         refresh(ws, [args.app], hard=args.hard_refresh)
         app = get_app(ws, args.app)
@@ -172,6 +203,18 @@ def cmd_app_get(ws: Workspace, args: argparse.Namespace) -> int:
         ),
         ("Reconciled", s["reconciledAt"] or "never"),
     ]
+    win = gov.window_fields(ws, app)
+    if win["syncWindows"]:
+        fields += [("Sync Window", gov.window_text(win)), ("Windows", gov.assigned_windows(win))]
+    if win["suspension"]:
+        sp = win["suspension"]
+        fields.append(
+            (
+                "Suspended",
+                f"{sp['scope']} for another {span(timedelta(seconds=sp['remainingSeconds']))} by {sp['by']} "
+                f"({one_line(sp['reason'], 80)}, audit record {sp['auditSeq']})",
+            )
+        )
     fields += [("Condition", f"{c['type']}: {one_line(c['message'], 120)}") for c in s["conditions"]]
     emit_fields(fields)
     resources = (app.get("status") or {}).get("resources") or []
@@ -210,7 +253,7 @@ def _print_tree(nodes: list[dict[str, Any]], prefix: str) -> None:
 
 
 def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
-    get_app(ws, args.app)
+    readable(ws, args, args.app)
     cmp = compare_one(ws, args.app, revision=args.revision)
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if errors:
@@ -268,7 +311,7 @@ def cmd_app_diff(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_app_manifests(ws: Workspace, args: argparse.Namespace) -> int:
-    get_app(ws, args.app)
+    readable(ws, args, args.app)
     cmp = compare_one(ws, args.app)
     errors = [c for c in cmp.conditions if c["type"].endswith("Error")]
     if args.source == "git" and errors:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from console.cli import governance as gov
 from console.engine import manage
 from console.engine.workspace import open_workspace
 
@@ -96,9 +97,12 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
         "--upsert", action="store_true", help="update the application if it exists with a different spec"
     )
     create.set_defaults(run=cmd_app_create)
-    st = app_sub.add_parser("set", help="change fields of an application (app create's flags)")
+    st = app_sub.add_parser(
+        "set", help="change fields of an application (app create's flags); --auto-sync off suspends auto-sync"
+    )
     st.add_argument("app", metavar="APP", help="application name")
     _field_flags(st, create=False)
+    gov.add_app_set_flags(st)  # governance: --auto-sync on|off --for --reason --break-glass --confirm
     st.set_defaults(run=cmd_app_set)
     un = app_sub.add_parser("unset", help="remove fields of an application")
     un.add_argument("app", metavar="APP", help="application name")
@@ -134,6 +138,15 @@ def _fields(args: argparse.Namespace) -> manage.AppFields:
     )
 
 
+def _governed(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Who acts (resolved once per command), the reason, where gate warnings go."""
+    return {
+        "identity": gov.identity(ws, args),
+        "reason": getattr(args, "reason", "") or "",
+        "on_warning": gov.warn,
+    }
+
+
 def _report(outcome: manage.Outcome) -> int:
     word = {"created": "created", "configured": "updated", "unchanged": "unchanged"}[outcome.result]
     print(f"application '{outcome.name}' {word}")
@@ -151,6 +164,7 @@ def cmd_app_create(args: argparse.Namespace) -> int:
     outcome = manage.attempt(
         ws, "create", "applications", f"{project}/{args.app}",
         lambda: manage.create_application(ws, args.app, fields, upsert=args.upsert),
+        **_governed(ws, args),
     )  # fmt: skip
     return _report(outcome)
 
@@ -158,9 +172,24 @@ def cmd_app_create(args: argparse.Namespace) -> int:
 def cmd_app_set(args: argparse.Namespace) -> int:
     ws = open_workspace(getattr(args, "workspace", None))
     fields = _fields(args)
+    if args.auto_sync is not None:
+        given = [k for k, v in vars(fields).items() if v is not None]
+        if given:
+            raise manage.ObjectRefused(
+                f"application {args.app!r}: --auto-sync is its own (audited) action: change "
+                f"{', '.join(given)} in a separate `trueup app set`"
+            )
+        from console.cli.app_operations import cmd_app_set_auto_sync
+
+        return cmd_app_set_auto_sync(ws, args)
+    if args.for_ or args.self_heal_only or args.break_glass or args.confirm:
+        raise manage.ObjectRefused(
+            f"application {args.app!r}: --for, --self-heal-only, --break-glass and --confirm go with --auto-sync"
+        )
     outcome = manage.attempt(
         ws, "update", "applications", args.app,
         lambda: manage.edit_application(ws, args.app, lambda app: manage.apply_fields(app, fields)),
+        **_governed(ws, args),
     )  # fmt: skip
     return _report(outcome)
 
@@ -177,5 +206,6 @@ def cmd_app_unset(args: argparse.Namespace) -> int:
     outcome = manage.attempt(
         ws, "update", "applications", args.app,
         lambda: manage.edit_application(ws, args.app, lambda app: manage.unset_fields(app, u)),
+        **_governed(ws, args),
     )  # fmt: skip
     return _report(outcome)

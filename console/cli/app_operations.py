@@ -8,18 +8,20 @@ import argparse
 import sys
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.args import fmt, history_id, timeout, with_workspace
-from console.cli.context import get_app, initiated_by, operation_holder
+from console.cli.context import get_app, operation_holder
 from console.cli.errors import CommandError
 from console.cli.foreground import (
     Signalled,
     finish_termination,
+    follower,
     interrupted,
     interrupts,
-    run_to_completion,
+    print_operation,
     state_text,
 )
-from console.cli.output import emit_json, table
+from console.cli.output import emit_json, one_line, table
 from console.cluster.api import Obj
 from console.engine.appstore import AppStore
 from console.engine.refresh import refresh
@@ -44,6 +46,9 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     sync.add_argument("--async", dest="async_", action="store_true", help="request the sync and return")
     timeout(sync, "terminate the operation after this long")
     sync.add_argument("-o", "--output", **fmt(["json"]))
+    gov.add_break_glass_flags(
+        sync, "sync through an active deny window or while auto-sync is on (suspends it 1h)"
+    )
     sync.set_defaults(run=with_workspace(cmd_app_sync))
     wait = app_sub.add_parser(
         "wait", help="wait until the application is synced/healthy/idle (exit 1 on timeout)"
@@ -54,8 +59,9 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     wait.add_argument("--operation", action="store_true", help="wait for the running operation to finish")
     timeout(wait, "give up after this long")
     wait.set_defaults(run=with_workspace(cmd_app_wait))
-    term = app_sub.add_parser("terminate-op", help="terminate the running operation")
+    term = app_sub.add_parser("terminate-op", help="terminate the running operation (break-glass)")
     term.add_argument("app", metavar="APP", help="application name")
+    gov.add_break_glass_flags(term, "terminating an operation is break-glass", required=True)
     term.set_defaults(run=with_workspace(cmd_app_terminate_op))
     hist = app_sub.add_parser("history", help="deployment history")
     hist.add_argument("app", metavar="APP", help="application name")
@@ -71,6 +77,7 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     rb.add_argument("--async", dest="async_", action="store_true", help="request the rollback and return")
     timeout(rb, "terminate the operation after this long")
     rb.add_argument("-o", "--output", **fmt(["json"]))
+    gov.add_break_glass_flags(rb, "roll back while auto-sync is on (suspends it 1h) or through a deny window")
     rb.set_defaults(run=with_workspace(cmd_app_rollback))
     dele = app_sub.add_parser("delete", help="delete an application (and, cascading, its resources)")
     dele.add_argument("app", metavar="APP", help="application name")
@@ -82,7 +89,15 @@ def register(app_sub: argparse._SubParsersAction[Any]) -> None:
     )
     dele.add_argument("--yes", action="store_true", help="do not ask for the typed application name")
     timeout(dele, "give up waiting for the deletion after this long")
+    dele.add_argument("--reason", metavar="TEXT", default="", help="why (recorded in the audit record)")
     dele.set_defaults(run=with_workspace(cmd_app_delete))
+    conf = app_sub.add_parser(
+        "confirm-deletion",
+        help="approve the Prune=confirm / Delete=confirm deletions waiting in APP (break-glass)",
+    )
+    conf.add_argument("app", metavar="APP", help="application name")
+    gov.add_break_glass_flags(conf, "approving deletions is break-glass", required=True)
+    conf.set_defaults(run=with_workspace(cmd_app_confirm_deletion))
 
 
 def _parse_resource(spec: str) -> dict[str, str]:
@@ -100,70 +115,86 @@ def _parse_resource(spec: str) -> dict[str, str]:
     return {"group": group, "kind": kind, "namespace": namespace, "name": name}
 
 
+def _operation_result(ws: Workspace, args: argparse.Namespace, result: Any, requested: str) -> int:
+    gov.finish(result)
+    if args.async_:
+        print(requested)
+        return 0
+    app = result.value if isinstance(result.value, dict) else get_app(ws, args.app)
+    return print_operation(app, getattr(args, "output", None))
+
+
 def cmd_app_sync(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync import options as so
-    from console.engine.sync.operation import OperationInProgress, request_sync
+    from console.engine.gate import actions
 
     get_app(ws, args.app)
     resources = [_parse_resource(r) for r in args.resource or []]
+    holder = operation_holder()
     try:
-        request_sync(
-            AppStore(ws.control()),
+        result = actions.sync(
+            gov.gate(ws, args),
             args.app,
             revision=args.revision,
             prune=args.prune,
             dry_run=args.dry_run,
             force=args.force,
             resources=resources or None,
-            initiated_by=initiated_by(),
+            reason=args.reason,
+            break_glass=args.break_glass,
+            confirm=args.confirm,
+            follow=None if args.async_ else follower(ws, args.app, args, holder),
         )
-    except OperationInProgress as exc:
-        raise CommandError(f"cannot sync {args.app}: {exc}", 4) from None
-    except so.UnsupportedSyncOption as exc:
-        raise CommandError(str(exc)) from None
-    if args.async_:
-        print(f"sync of {args.app} requested; follow it with `trueup app wait {args.app} --operation`")
-        return 0
-    return run_to_completion(ws, args.app, args)
+    except Signalled as sig:
+        return interrupted(ws, args.app, holder, sig.signum)
+    return _operation_result(
+        ws,
+        args,
+        result,
+        f"sync of {args.app} requested; follow it with `trueup app wait {args.app} --operation`",
+    )
 
 
 def cmd_app_rollback(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync.history import MSG_AUTO_SYNC, RollbackRefused, rollback
-    from console.engine.sync.operation import OperationInProgress
+    from console.engine.gate import actions
 
     get_app(ws, args.app)
+    holder = operation_holder()
     try:
-        rollback(
-            AppStore(ws.control()),
+        result = actions.rollback(
+            gov.gate(ws, args),
             args.app,
             args.id,
-            initiated_by=initiated_by(),
             dry_run=args.dry_run,
             prune=args.prune,
+            reason=args.reason,
+            break_glass=args.break_glass,
+            confirm=args.confirm,
+            follow=None if args.async_ else follower(ws, args.app, args, holder),
         )
-    except OperationInProgress as exc:
-        raise CommandError(f"cannot roll back {args.app}: {exc}", 4) from None
-    except RollbackRefused as exc:
-        raise CommandError(str(exc), 4 if str(exc) == MSG_AUTO_SYNC else 2) from None
-    if args.async_:
-        print(f"rollback of {args.app} to history id {args.id} requested")
-        return 0
-    return run_to_completion(ws, args.app, args)
+    except Signalled as sig:
+        return interrupted(ws, args.app, holder, sig.signum)
+    return _operation_result(ws, args, result, f"rollback of {args.app} to history id {args.id} requested")
 
 
 def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
-    """Argo's TerminateOperation, then the termination itself when no live controller holds the
-    operation, so it never waits for a controller that is not running."""
+    """Argo's TerminateOperation (break-glass), then the termination itself when no live
+    controller holds the operation, so it never waits for a controller that is not running."""
+    from console.engine.gate import actions
     from console.engine.sync import lease
-    from console.engine.sync.operation import NoOperation, is_in_progress, request_terminate
+    from console.engine.sync.operation import is_in_progress
 
     get_app(ws, args.app)
     store = AppStore(ws.control())
-    try:
-        request_terminate(store, args.app)
-    except NoOperation as exc:
-        raise CommandError(f"{exc} (application {args.app})") from None
-    app = finish_termination(ws, args.app, operation_holder())
+    result = actions.terminate(
+        gov.gate(ws, args),
+        args.app,
+        reason=args.reason,
+        break_glass=args.break_glass,
+        confirm=args.confirm,
+        finish=lambda: finish_termination(ws, args.app, operation_holder()),
+    )
+    gov.finish(result)
+    app = result.value if isinstance(result.value, dict) else store.get_app(args.app)
     if is_in_progress(app):
         owner = lease.holder_of(store.cluster, args.app) or "its executor"
         print(f"Application '{args.app}' operation terminating; {owner} finishes it")
@@ -172,15 +203,58 @@ def cmd_app_terminate_op(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app_set_auto_sync(ws: Workspace, args: argparse.Namespace) -> int:
+    """governance's part of `app set`: --auto-sync on|off [--for] (break-glass to suspend)."""
+    from console.engine.gate import actions
+    from console.engine.governance import breakglass
+
+    get_app(ws, args.app)
+    if args.auto_sync is None:
+        raise CommandError(
+            f"nothing to set on {args.app}: give --auto-sync on|off (see `trueup app set --help`)"
+        )
+    if args.auto_sync == "on" and (args.for_ or args.self_heal_only):
+        raise CommandError("--for and --self-heal-only go with --auto-sync off")
+    try:
+        span = breakglass.parse_for(args.for_)
+    except breakglass.BreakGlassError as exc:
+        raise CommandError(str(exc)) from None
+    result = actions.set_auto_sync(
+        gov.gate(ws, args),
+        args.app,
+        args.auto_sync == "on",
+        scope=breakglass.SCOPE_SELF_HEAL if args.self_heal_only else breakglass.SCOPE_AUTO_SYNC,
+        duration=span,
+        reason=args.reason,
+        break_glass=args.break_glass,
+        confirm=args.confirm,
+    )
+    gov.finish(result)
+    print(f"{args.app}: {result.message} (audit record {result.audit_seq})")
+    return 0
+
+
+def cmd_app_confirm_deletion(ws: Workspace, args: argparse.Namespace) -> int:
+    from console.engine.gate import actions
+
+    get_app(ws, args.app)
+    result = actions.confirm_deletion(
+        gov.gate(ws, args), args.app, reason=args.reason, break_glass=args.break_glass, confirm=args.confirm
+    )
+    gov.finish(result)
+    print(f"{args.app}: {result.message} (audit record {result.audit_seq})")
+    return 0
+
+
 def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
     from console.engine.sync.history import entries
 
-    history = entries(get_app(ws, args.app))
+    history = entries(_readable(ws, args, args.app))
     if args.output == "json":
         emit_json(history)
         return 0
     table(
-        ["ID", "DATE", "REVISION", "INITIATED BY"],
+        ["ID", "DATE", "REVISION", "INITIATED BY", "REASON"],
         [
             [
                 h.get("id", ""),
@@ -188,11 +262,29 @@ def cmd_app_history(ws: Workspace, args: argparse.Namespace) -> int:
                 h.get("revision") or ",".join(h.get("revisions") or []),
                 (h.get("initiatedBy") or {}).get("username", "")
                 + (" (automated)" if (h.get("initiatedBy") or {}).get("automated") else ""),
+                _history_reason(h),
             ]
             for h in reversed(history)
         ],
     )
     return 0
+
+
+def _history_reason(entry: Obj) -> str:
+    """The `operation.info` reason (and break-glass audit record) a deployment was made under."""
+    from console.engine.governance import breakglass
+
+    info = {str(i.get("name")): str(i.get("value")) for i in entry.get("info") or [] if isinstance(i, dict)}
+    text = info.get(breakglass.INFO_REASON, "")
+    if breakglass.INFO_BREAK_GLASS in info:
+        text += f" [break-glass, audit record {info[breakglass.INFO_BREAK_GLASS]}]"
+    return one_line(text.strip(), 60) or "-"
+
+
+def _readable(ws: Workspace, args: argparse.Namespace, name: str) -> Obj:
+    app = get_app(ws, name)
+    gov.require_get(ws, args, app)
+    return app
 
 
 def _wait_reasons(app: Obj, want_sync: bool, want_health: bool, want_op: bool) -> list[str]:
@@ -214,7 +306,7 @@ def cmd_app_wait(ws: Workspace, args: argparse.Namespace) -> int:
     when no other executor holds its Lease, so waiting works without a running controller."""
     import time
 
-    get_app(ws, args.app)
+    _readable(ws, args, args.app)
     want_sync, want_health, want_op = args.sync, args.health, args.operation
     if not (want_sync or want_health or want_op):
         want_sync = want_health = want_op = True
@@ -267,7 +359,7 @@ def _wait_loop(
 
 
 def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
-    from console.engine.sync.deletion import DeletionRefused, delete_app
+    from console.engine.gate import actions
 
     get_app(ws, args.app)
     if not args.yes:
@@ -283,19 +375,16 @@ def cmd_app_delete(ws: Workspace, args: argparse.Namespace) -> int:
     def progress(step: Any) -> None:
         print(step.message, file=sys.stderr)
 
-    from console.engine.manage import attempt
-
-    try:
-        attempt(  # the governance gate wraps this one call (authorise, audit intent, run, audit result)
-            ws,
-            "delete",
-            "applications",
-            args.app,
-            lambda: delete_app(ws, args.app, cascade=args.cascade, timeout=args.timeout, progress=progress),
-        )
-    except DeletionRefused as exc:
-        raise CommandError(str(exc)) from None
-    except TimeoutError as exc:
-        raise CommandError(str(exc), 1) from None
+    result = actions.delete(
+        gov.gate(ws, args),
+        args.app,
+        cascade=args.cascade,
+        timeout=args.timeout,
+        progress=progress,
+        reason=args.reason,
+    )
+    gov.finish(result)
+    if not result.ok:
+        raise CommandError(result.message, result.code)
     print(f"application '{args.app}' deleted")
     return 0

@@ -1,29 +1,17 @@
-"""`trueup app resources APP [--orphaned]`: the application's resources, or the orphans of its namespace.
+"""`trueup app resources APP --orphaned`: the orphans of the application's namespace (issue 13).
 
-A minimal command (issue 13 item 8); the console-triage work owns the full `app resources` listing.
+`app resources` itself (the live tree, `-o tree|json`) is `app_observe`, which registers the
+command and hands `--orphaned` to this module.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, table
 from console.engine.refresh import compare_one
 from console.engine.workspace import open_workspace
-
-
-def register(app_sub: argparse._SubParsersAction[Any]) -> None:
-    res = app_sub.add_parser(
-        "resources", help="resources of an application (--orphaned: its namespace's orphans)"
-    )
-    res.add_argument("app", metavar="APP", help="application name")
-    res.add_argument(
-        "--orphaned", action="store_true", help="list orphaned resources (project orphanedResources)"
-    )
-    res.add_argument("-o", "--output", choices=["json"], metavar="json", help="output format")
-    res.set_defaults(run=cmd_app_resources)
 
 
 def cmd_app_resources(args: argparse.Namespace) -> int:

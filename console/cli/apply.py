@@ -1,7 +1,7 @@
 """`trueup apply -f FILE|DIR|-`: Applications, AppProjects and ApplicationSets from multi-document YAML.
 
 As kubectl: one line per object (created / configured / unchanged); an invalid object fails that
-object only, with the field named, and the batch goes on (exit 2 if any failed). `argoproj.io`
+object only, with the field named, and the batch goes on (exit 2 if any failed, 3 if one was refused by RBAC). `argoproj.io`
 manifests are mapped to trueup.dev. AppProjects are written before the Applications of the same
 batch, so an app finds its new project.
 """
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, error
 from console.cluster.api import NotFound
@@ -75,6 +76,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     store = AppStore(ws.control())
     docs: list[tuple[str, Any]] = []
     failed = 0
+    worst = 2  # exit code: 2 invalid objects; 3 when an object was refused by RBAC
     results: list[dict[str, Any]] = []
     for target in args.filename:
         for shown, data in _files(target, args.recursive):
@@ -105,11 +107,22 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 "AppProject": "projects",
                 "ApplicationSet": "applicationsets",
             }[kind]
-            outcome = manage.attempt(ws, _action(store, kind, name), resource, name, _writer(store, desired))
+            project = str((desired.get("spec") or {}).get("project") or model.DEFAULT_PROJECT)
+            target = f"{project}/{name}" if resource in ("applications", "applicationsets") else name
+            outcome = manage.attempt(
+                ws,
+                _action(store, kind, name),
+                resource,
+                target,
+                _writer(store, desired),
+                identity=gov.identity(ws, args),
+                on_warning=gov.warn,
+            )
         except manage.ObjectRefused as exc:
             error(f"{where}: {exc}")
             results.append({"source": where, "error": str(exc)})
             failed += 1
+            worst = max(worst, exc.code)
             continue
         if outcome.kind == model.KIND_APPPROJECT:
             projects[outcome.name] = desired
@@ -122,4 +135,4 @@ def cmd_apply(args: argparse.Namespace) -> int:
         emit_json(results)
     if not docs and not failed:
         raise CommandError("no objects passed to apply")
-    return 2 if failed else 0
+    return worst if failed else 0

@@ -69,13 +69,25 @@ def _ws(args: argparse.Namespace) -> Workspace:
     return open_workspace(getattr(args, "workspace", None))
 
 
+def _initial_admin() -> str:
+    """Who runs `init` on a sim workspace becomes its admin ($TRUEUP_USER, else the login name)."""
+    import os
+
+    from console.engine.governance.identity import login_name
+
+    return os.environ.get("TRUEUP_USER") or login_name()
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.dir).expanduser().resolve()
     if args.kubeconfig and not args.control_context:
         raise CommandError("--kubeconfig goes with --control-context CTX (the real control cluster)")
     try:
         ws = workspace_edit.init_workspace(
-            target, control_context=args.control_context, kubeconfig=args.kubeconfig
+            target,
+            control_context=args.control_context,
+            kubeconfig=args.kubeconfig,
+            admin=_initial_admin(),
         )
     except OSError as exc:
         raise CommandError(f"cannot create the workspace in {target}: {exc.strerror or exc}") from None
@@ -83,6 +95,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"workspace ready: {target}")
     if cfg.type == "sim":
         print(f"control cluster {cfg.name}: sim ({cfg.server}); trueup.dev CRDs installed")
+        print(
+            f"rbac: {_initial_admin()} is role:admin (trueup.yaml rbac:); everyone else is denied until you add policy lines"
+        )
     else:
         print(
             f"control cluster {cfg.name}: {cfg.server} (context {cfg.context}); next: cd {target} && trueup install"

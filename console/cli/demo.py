@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.cli.console import open_console
+from console.cli.console import add_console_flags, open_console
 from console.cli.errors import CommandError
 from console.engine.refresh import refresh
 from console.engine.workspace import open_workspace
@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     demo.add_argument(
         "--no-controller", action="store_true", help="open the console without the embedded controller"
     )
+    add_console_flags(demo)
 
     demo.set_defaults(run=cmd_demo)
 
@@ -57,4 +58,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except DemoError as exc:
             raise CommandError(str(exc)) from None
         refresh(open_workspace(target))
-    return open_console(open_workspace(target), embedded_controller=not args.no_controller)
+    return open_console(open_workspace(target), embedded_controller=not args.no_controller, args=args)

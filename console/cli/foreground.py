@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from console.cli.context import operation_holder
 from console.cli.output import emit_json, one_line, table
 from console.cluster.api import Obj
 from console.engine.appstore import AppStore
@@ -45,7 +44,7 @@ def _result_rows(app: Obj) -> list[list[str]]:
     return rows
 
 
-def _print_operation(app: Obj, output: str | None) -> int:
+def print_operation(app: Obj, output: str | None) -> int:
     state = (app.get("status") or {}).get("operationState") or {}
     phase = state.get("phase", "")
     if output == "json":
@@ -205,7 +204,9 @@ def interrupted(ws: Workspace, name: str, holder: str, signum: int, *, waiting: 
         return code
 
 
-def run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> int:
+def follower(ws: Workspace, name: str, args: argparse.Namespace, holder: str) -> Callable[[], Obj]:
+    """Run the requested operation to completion here (inside the audited attempt), printing
+    progress; Ctrl-C/SIGTERM raise Signalled out of the gate, which records it."""
     from console.engine.sync.executor import run_operation
 
     quiet = getattr(args, "output", None) == "json"
@@ -218,10 +219,8 @@ def run_to_completion(ws: Workspace, name: str, args: argparse.Namespace) -> int
             print(line, file=sys.stderr)
             last[0] = line
 
-    holder = operation_holder()
-    try:
+    def follow() -> Obj:
         with interrupts():
-            app = run_operation(ws, name, holder=holder, timeout=args.timeout, progress=progress, poll=0.25)
-    except Signalled as sig:
-        return interrupted(ws, name, holder, sig.signum)
-    return _print_operation(app, getattr(args, "output", None))
+            return run_operation(ws, name, holder=holder, timeout=args.timeout, progress=progress, poll=0.25)
+
+    return follow

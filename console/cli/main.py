@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 from console.cli import (
     app,
     apply,
+    audit,
+    changes,
     cluster,
     console,
     controller,
@@ -27,10 +29,12 @@ from console.cli import (
     install,
     output,
     project,
+    rbac,
     refresh,
     repo,
     runbook,
     scenario,
+    whoami,
 )
 from console.cli.args import Handler
 from console.cli.errors import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_DIFF, EXIT_OK, EXIT_UNREACHABLE, CommandError
@@ -50,6 +54,10 @@ NOUNS = (
     refresh,
     app,
     project,
+    whoami,
+    rbac,
+    changes,
+    audit,
     controller,
     runbook,
     scenario,
@@ -123,12 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace directory (default: $TRUEUP_WORKSPACE, then the current directory and its parents)",
     )
     p.add_argument("--version", action="version", version=f"trueup {_version()}", help="print the version")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as USER (needs the impersonate permission: kubernetes RBAC on a real control cluster, "
+        "`accounts, impersonate, USER` on a sim workspace)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for noun in NOUNS:
         noun.register(sub)
     for leaf in _leaves(p):
         if leaf is not p and leaf.prog not in NO_WORKSPACE_FLAG:
             _workspace_flag(leaf)
+            leaf.add_argument(
+                "--as",
+                dest="as_user",
+                default=argparse.SUPPRESS,
+                metavar="USER",
+                help="act as USER (as `trueup --as USER ...`)",
+            )
     return p
 
 

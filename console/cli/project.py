@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.args import fmt, with_workspace
 from console.cli.errors import CommandError
 from console.cli.output import emit_json, emit_yaml, one_line, table
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_project_list(ws: Workspace, args: argparse.Namespace) -> int:
-    projects = AppStore(ws.control()).list_projects()
+    projects = gov.visible_projects(ws, args, AppStore(ws.control()).list_projects())
     if args.output == "json":
         emit_json(projects)
     elif args.output == "yaml":
@@ -56,6 +57,7 @@ def cmd_project_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_project_get(ws: Workspace, args: argparse.Namespace) -> int:
+    gov.require_project_get(ws, args, args.name)
     try:
         proj = AppStore(ws.control()).get_project(args.name)
     except NotFound:

@@ -6,7 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from console.cli import governance as gov
 from console.cli.args import fmt, with_workspace
+from console.cli.context import get_app
+from console.cli.errors import CommandError
 from console.cli.output import emit_json, one_line, table
 from console.engine import views
 from console.engine.appstore import AppStore
@@ -24,7 +27,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_refresh(ws: Workspace, args: argparse.Namespace) -> int:
-    report = refresh(ws, args.apps or None, hard=args.hard)
+    """Refreshing writes status only; it needs `get` on each application (Argo's refresh)."""
+    store = AppStore(ws.control())
+    if args.apps:
+        for name in dict.fromkeys(args.apps):
+            app = get_app(ws, name)
+            gov.require_get(ws, args, app)
+        names = list(args.apps)
+    else:
+        every = store.list_apps()
+        names = [a["metadata"]["name"] for a in gov.visible_apps(ws, args, every)]
+        if not names and every:
+            raise CommandError(
+                "nothing to refresh: you may not `get` any application (see `trueup whoami`)", 3
+            )
+    report = refresh(ws, names or None, hard=args.hard)
     servers = {c.server: c.name for c in ws.clusters.values()}
     if args.output == "json":
         refreshed = {c.name for c in report.comparisons}

@@ -68,6 +68,16 @@ class APIResource:
         return GroupKind(self.group, self.kind)
 
 
+class LogStream(Protocol):
+    """Container log lines (without their newline) as `kubectl logs` prints them. Iterating a
+    followed stream blocks until a line arrives or the container ends; `close()` (from any
+    thread) ends the iteration."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class WatchEvent:
     type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
@@ -280,4 +290,30 @@ class Cluster(Protocol):
         """Events after resource_version; raises Gone when it is too old to serve."""
         ...
 
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        previous: bool = False,
+    ) -> LogStream:
+        """A container's log (`pods/log`). No container name: the pod's only container. Errors are
+        the apiserver's: BadRequest naming why there is no log yet (waiting to start, image cannot
+        be pulled, container name required/invalid), NotFound for a missing pod."""
+        ...
+
     def server_version(self) -> str: ...
+
+    def self_subject_review(self) -> Obj:
+        """Who this client is: `authentication.k8s.io/v1` SelfSubjectReview `status.userInfo`
+        ({username, uid, groups, extra}). The sim answers with the identity it was opened as."""
+        ...
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        """May this client do `verb` on `resource` (SelfSubjectAccessReview `status.allowed`)?"""
+        ...

@@ -153,10 +153,17 @@ def _check_target(target: Path, force: bool) -> None:
 
 
 def init_demo(
-    target: Path, *, force: bool = False, progress: Callable[[str], None] | None = None
+    target: Path,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    frozen_at: datetime | None = None,
 ) -> Workspace:
     """Create the demo in `target`. Filesystem problems (a file in the way, no permission, disk
-    full) raise DemoError naming the path; a directory this call created is removed again."""
+    full) raise DemoError naming the path; a directory this call created is removed again.
+
+    `frozen_at`: build the demo on sim clocks frozen so that staging ends at that instant and
+    leave them frozen there (snapshot tests and screenshots: the same world on every run)."""
     try:
         _check_target(target, force)
     except OSError as exc:
@@ -166,7 +173,7 @@ def init_demo(
         if target.exists() and force:
             shutil.rmtree(target)
         target.mkdir(parents=True, exist_ok=True)
-        return _build(target, progress or (lambda _m: None))
+        return _build(target, progress or (lambda _m: None), frozen_at)
     except OSError as exc:
         _clean(target, remove_dir=created)
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(target) else ""
@@ -195,10 +202,10 @@ def _clean(target: Path, *, remove_dir: bool) -> None:
             child.unlink(missing_ok=True)
 
 
-def _build(target: Path, say: Callable[[str], None]) -> Workspace:
+def _build(target: Path, say: Callable[[str], None], frozen_at: datetime | None = None) -> Workspace:
     from console.cluster.sim import SimCluster
 
-    start = datetime.now(UTC) - timedelta(seconds=STAGED_SECONDS)
+    start = (frozen_at or datetime.now(UTC)) - timedelta(seconds=STAGED_SECONDS)
 
     # 1. Git: bare origin + working clone, two commits.
     say("creating the fleet Git repository")
@@ -220,7 +227,10 @@ def _build(target: Path, say: Callable[[str], None]) -> Workspace:
     for cfg in ws.clusters.values():
         path = ws.sim_path(cfg.name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sim = SimCluster.create_db(path, cfg.name, cfg.server, clock_offset=-STAGED_SECONDS)
+        if frozen_at is not None:
+            sim = SimCluster.create_db(path, cfg.name, cfg.server, frozen_at=start)
+        else:
+            sim = SimCluster.create_db(path, cfg.name, cfg.server, clock_offset=-STAGED_SECONDS)
         if cfg.unpullable_images:
             sim.set_meta("unpullable_images", list(cfg.unpullable_images))
     control = ws.control()

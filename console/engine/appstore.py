@@ -16,10 +16,13 @@ NAMESPACE = model.CONTROL_NAMESPACE
 EXECUTOR_OWNED = ("operationState", "history")
 API_VERSION = model.API_VERSION
 
-_KINDS = (
+_KINDS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("Application", "applications", "app", ["apps"]),
     ("AppProject", "appprojects", "appproj", ["appprojs"]),
     ("ApplicationSet", "applicationsets", "appset", ["appsets"]),
+    # the audit chain (console.engine.audit): one object per record, and the chain head
+    ("AuditRecord", "auditrecords", "auditrec", []),
+    ("AuditChain", "auditchains", "auditchain", []),
 )
 
 _PRINTER_COLUMNS: dict[str, list[dict[str, Any]]] = {
@@ -31,6 +34,18 @@ _PRINTER_COLUMNS: dict[str, list[dict[str, Any]]] = {
     ],
     "AppProject": [{"name": "Description", "type": "string", "jsonPath": ".spec.description"}],
     "ApplicationSet": [],
+    "AuditRecord": [
+        {"name": "Seq", "type": "integer", "jsonPath": ".spec.seq"},
+        {"name": "Time", "type": "string", "jsonPath": ".spec.time"},
+        {"name": "Actor", "type": "string", "jsonPath": ".spec.actor.user"},
+        {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
+        {"name": "App", "type": "string", "jsonPath": ".spec.app"},
+        {"name": "Outcome", "type": "string", "jsonPath": ".spec.outcome"},
+    ],
+    "AuditChain": [
+        {"name": "Seq", "type": "integer", "jsonPath": ".spec.seq"},
+        {"name": "Hash", "type": "string", "jsonPath": ".spec.hash"},
+    ],
 }
 
 
@@ -127,7 +142,7 @@ class AppStore:
 
     # writes -----------------------------------------------------------
     def install(self) -> None:
-        """Idempotent: CRDs and the namespace."""
+        """Idempotent: CRDs (the trueup kinds and the audit chain's) and the namespace."""
         for crd in crds():
             self.cluster.apply(crd, field_manager=self.field_manager, force=True)
         self.cluster.apply(namespace_manifest(), field_manager=self.field_manager, force=True)

@@ -21,6 +21,7 @@ from console.engine.diff.errors import IgnoreRuleError
 from console.engine.diff.ignore import IgnoreRule
 from console.engine.diff.resource import ResourceDiff, diff_resource
 from console.engine.governance import projects
+from console.engine.health import transitions as health_transitions
 from console.engine.health.aggregate import ResourceHealthInput, aggregate_app_health
 from console.engine.health.checker import HealthChecker
 from console.engine.health.status import HealthStatus
@@ -55,6 +56,8 @@ def cycle_clock(cluster: object) -> Callable[[], datetime]:
     """The cluster's time read once, then advanced by the monotonic clock: one refresh cycle of
     10,000 apps must not read a sim clock's file for every status it writes."""
     base, t0 = cluster_time(cluster), time.monotonic()
+    if getattr(getattr(cluster, "clock", None), "frozen", False):
+        return lambda: base  # a frozen sim world: time does not move during the cycle either
     return lambda: base + timedelta(seconds=time.monotonic() - t0)
 
 
@@ -645,6 +648,9 @@ def status_of(cmp: Comparison, previous: Obj | None = None) -> Obj:
         else now
     )
     status["health"] = health
+    transitions = health_transitions.record(prev, health, now)
+    if transitions:
+        status["healthTransitions"] = transitions
     # a generateName hook has no identity until a sync creates it; its live copies are listed instead
     status["resources"] = [r.to_status() for r in cmp.resources if r.listed]
     prev_conds = {(c.get("type"), c.get("message")): c for c in prev.get("conditions") or []}

@@ -48,11 +48,74 @@ class Outcome:
         return f"{self.kind.lower()}.{model.GROUP}/{self.name} {self.result}"
 
 
-def attempt(ws: Workspace, action: str, resource: str, obj: str, run: Callable[[], T]) -> T:
-    """One actor's attempt at one mutation: `action` on `resource` `obj` (RBAC words: create,
-    update, delete on applications/projects). The governance gate (authorise, audit intent, run,
-    audit result) wraps this single call; until it is in main, the mutation runs as is."""
-    return run()
+def attempt(
+    ws: Workspace,
+    action: str,
+    resource: str,
+    obj: str,
+    run: Callable[[], T],
+    *,
+    identity: Any = None,
+    reason: str = "",
+    on_warning: Callable[[str], None] | None = None,
+) -> T:
+    """One actor's attempt at one mutation, through the governance gate (console.engine.gate):
+    RBAC `action` on `resource` `obj` (create/update/delete on applications, projects,
+    applicationsets), an audit record before and after, refusals audited too. `obj` for an
+    application is `<project>/<app>`, or its name (its live project is looked up). Raises
+    ObjectRefused (exit 3 denied, 2 invalid) instead of running `run`; returns what `run` returns.
+    `identity`: the acting Identity (default: resolved from the workspace and $TRUEUP_USER)."""
+    from console.engine.gate.attempt import Gate, Request
+    from console.engine.gate.attempt import Outcome as GateOutcome
+    from console.engine.gate.identity import resolve
+
+    gate = Gate(ws, identity if identity is not None else resolve(ws))
+    app, project, rbac_obj = "", "", obj
+    if resource in ("applications", "applicationsets") and obj:
+        if "/" in obj:
+            project, name = obj.split("/", 1)[0], obj.rsplit("/", 1)[-1]
+        else:
+            name, project = obj, model.DEFAULT_PROJECT
+            try:
+                live = AppStore(ws.control()).get_app(obj) if resource == "applications" else None
+                if live is not None:
+                    project = str((live.get("spec") or {}).get("project") or model.DEFAULT_PROJECT)
+            except NotFound:
+                pass
+        rbac_obj = f"{project}/{name}"
+        if resource == "applications":
+            app = name
+    req = Request(
+        action,
+        app,
+        {"resource": resource, "object": rbac_obj},
+        reason=reason,
+        resource=resource,
+        obj=rbac_obj,
+        project=project,
+        permission=action,
+    )
+    kept: dict[str, Any] = {}
+
+    def run_ctx(_ctx: Any) -> Any:
+        try:
+            kept["value"] = run()
+        except ObjectRefused as exc:
+            kept["refused"] = exc
+            return GateOutcome("invalid", str(exc), code=exc.code)
+        line = getattr(kept["value"], "line", None)
+        return GateOutcome("succeeded", line() if callable(line) else f"{action} {rbac_obj}")
+
+    result = gate.attempt(req, run_ctx)
+    for warning in result.warnings:
+        if on_warning is not None:
+            on_warning(warning)
+    if "refused" in kept:
+        raise kept["refused"]
+    if "value" not in kept:
+        raise ObjectRefused(result.message, result.code)
+    value: T = kept["value"]
+    return value
 
 
 def _normalized(obj: Obj) -> Obj:

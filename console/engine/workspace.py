@@ -75,6 +75,13 @@ class Repositories:
     ssh_known_hosts_file: str = ""
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    theme: str = ""
+    keymap: dict[str, str] = field(default_factory=dict)
+    ascii: bool = False
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -84,6 +91,7 @@ class Workspace:
     users: dict[str, Any] = field(default_factory=dict)
     rbac: dict[str, Any] = field(default_factory=dict)
     inventory_roots: list[str] = field(default_factory=list)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     repositories: Repositories = field(default_factory=Repositories)
     _open: dict[str, Cluster] = field(default_factory=dict, repr=False)
 
@@ -296,11 +304,29 @@ def load(root: Path) -> Workspace:
         control_cluster=control,
         clusters=clusters,
         settings=settings,
-        users=dict(spec.users or {}),
-        rbac=dict(spec.rbac or {}),
+        users={k: v.model_dump(by_alias=True, exclude_none=True) for k, v in (spec.users or {}).items()},
+        rbac=_rbac_section(path, doc.get("rbac")),
         inventory_roots=list((spec.inventory.roots if spec.inventory else None) or []),
+        console=ConsoleSettings(
+            theme=(spec.console.theme or "") if spec.console else "",
+            keymap=dict((spec.console.keymap or {}) if spec.console else {}),
+            ascii=bool(spec.console.ascii) if spec.console else False,
+        ),
         repositories=repositories,
     )
+
+
+def _rbac_section(path: Path, raw: Any) -> dict[str, Any]:
+    """The `rbac:` section as written (argocd-rbac-cm keys kept), its policy lines checked now so a
+    typo is one clear error at load, not a denial later (governance)."""
+    if not isinstance(raw, dict):
+        return {}
+    from console.engine.governance import rbac
+
+    problems = rbac.validate_config(rbac.from_workspace(raw, "rbac.policy"))
+    if problems:
+        raise WorkspaceError(f"{path}: {problems[0]}")
+    return dict(raw)
 
 
 def open_workspace(explicit: str | os.PathLike[str] | None = None) -> Workspace:

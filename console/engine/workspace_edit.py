@@ -90,12 +90,15 @@ def init_workspace(
     kubeconfig: str = "",
     server: str = "",
     control_name: str = CONTROL_NAME,
+    admin: str = "",
 ) -> Workspace:
     """A new workspace in `target` (new or empty directory).
 
     Without a context the control cluster is a sim (created here, CRDs installed): the workspace
-    works at once. With one, the control cluster is that real cluster; `trueup install` applies
-    the CRDs there (a separate, explicit step, as `argocd` installs are).
+    works at once, and `admin` (who ran init) gets role:admin in its `rbac:` policy — deny by
+    default otherwise. With one, the control cluster is that real cluster; `trueup install` applies
+    the CRDs there (a separate, explicit step, as `argocd` installs are) and the policy is the
+    cluster's ConfigMap trueup/trueup-rbac-cm.
     """
     if target.exists() and not target.is_dir():
         raise WorkspaceError(f"{target} is a file, not a directory; choose a new or empty directory")
@@ -122,6 +125,8 @@ def init_workspace(
         "repositories": {"allowFileURLs": False},
         "settings": {"trackingAnnotation": "trueup.dev/tracking-id"},
     }
+    if admin and not control_context:
+        doc["rbac"] = {"policy": f'g, "{admin}", role:admin\n', "default": ""}
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     try:

@@ -124,6 +124,32 @@ class InventorySpec(_Model):
     roots: list[StrictStr] | None = None
 
 
+class UserSpec(_Model):
+    """A sim workspace's identity (governance): display name, email, groups."""
+
+    name: StrictStr = ""
+    email: StrictStr = ""
+    groups: list[StrictStr] | None = None
+
+
+class RbacSpec(_Model):
+    """argocd-rbac-cm keys (`policy.csv`, `policy.<x>.csv`, `policy.default`, `scopes`,
+    `policy.matchMode`) or the short `policy` / `default` / `matchMode` (governance)."""
+
+    policy: StrictStr | None = None
+    default: StrictStr | None = None
+    match_mode: Literal["glob", "regex"] | None = Field(default=None, alias="matchMode")
+    scopes: StrictStr | list[StrictStr] | None = None
+
+
+class ConsoleSpec(_Model):
+    """`console:` in trueup.yaml: the operations console's defaults for this workspace."""
+
+    theme: StrictStr | None = None
+    keymap: dict[StrictStr, StrictStr] | None = None  # binding id -> keys ("table.down": "j,down")
+    ascii: StrictBool | None = None  # status symbols in ASCII (terminals without Unicode)
+
+
 class WorkspaceSpec(_Model):
     api_version: StrictStr | None = Field(default=None, alias="apiVersion")
     kind: Literal["Workspace"]
@@ -131,9 +157,10 @@ class WorkspaceSpec(_Model):
     clusters: list[ClusterSpec]
     settings: SettingsSpec | None = None
     repositories: RepositoriesSpec | None = None
-    users: dict[StrictStr, Any] | None = None
-    rbac: dict[StrictStr, Any] | None = None
+    users: dict[StrictStr, UserSpec] | None = None
+    rbac: RbacSpec | None = None
     inventory: InventorySpec | None = None
+    console: ConsoleSpec | None = None
 
 
 class WorkspaceSchemaError(ValueError):

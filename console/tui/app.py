@@ -1,54 +1,74 @@
-"""The operations console (read-only). This issue's scope: Applications grouped by Project, live."""
+"""The operations console (`trueup console`, `trueup demo`): read-only, live, keyboard-first.
+
+Structure (Harlequin/Posting style): this module is the App (workspace, live feed, themes,
+keymap, the command registry's actions); screens/ hold the views, modals/ the dialogs,
+commands.py the one registry behind `:` and the palette, live.py the feed and the embedded
+controller, messages.py what workers post. Every read runs in a thread worker; the UI thread only
+applies results, so it never blocks on a cluster.
+
+Read-only: no binding or command here mutates anything except `refresh` (which writes status, as
+Argo's refresh does). The actions issue adds mutating actions by id to MUTATING_ACTIONS;
+`check_action` greys them out (returns None) while the console is read-only.
+"""
 
 from __future__ import annotations
 
 import os
-import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.message_pump import MessagePump
+from textual.screen import Screen
 
-from console.engine import views
-from console.engine.appstore import AppStore
+import themes
+from console.cluster.api import ClusterError
+from console.engine import fleet
+from console.engine.compare import cluster_time
+from console.engine.gate.attempt import Gate
+from console.engine.gate.identity import resolve as resolve_identity
+from console.engine.gate.policy import PolicyUnavailable
+from console.engine.governance.identity import Identity
+from console.engine.governance.rbac import PolicyError
 from console.engine.refresh import refresh
-from console.engine.workspace import Workspace
-from widgets.app_table import AppRow, AppTable
-from widgets.safe_text import visible
-from widgets.text import safe_text
+from console.engine.workspace import Workspace, current_user, load
+from console.tui import commands
+from console.tui.gcpause import gc_paused
+from console.tui.live import FLUSH_SECONDS, EmbeddedController, FleetFeed
+from console.tui.messages import FeedStatus, FleetChanged, FleetLoaded, Loaded, Notice
 
-
-def rows_from(ws: Workspace) -> list[AppRow]:
-    servers = {c.server: c.name for c in ws.clusters.values()}
-    out = []
-    for app in AppStore(ws.control()).list_apps():
-        s = views.app_summary(app, servers)
-        msg = s["health"]["message"] or "; ".join(c["message"] for c in s["conditions"])
-        out.append(
-            AppRow(
-                s["name"],
-                s["project"],
-                s["cluster"],
-                s["namespace"],
-                s["sync"]["status"],
-                s["health"]["status"],
-                " ".join(msg.split()),
-            )
-        )
-    return out
+Obj = dict[str, Any]
+CSS_FILE = Path(__file__).with_name("app.tcss")
+MUTATING_ACTIONS: frozenset[str] = frozenset()  # sync, rollback, terminate... arrive with governance
 
 
 class TrueupApp(App[int]):
     """Read-only by default: nothing here mutates a cluster."""
 
     TITLE = "trueup"
-    CSS = """
-    #status { height: 1; padding: 0 1; color: $text-muted; }
-    """
+    COMMANDS: ClassVar[set[Any]] = {commands.TrueupCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help", tooltip="Keys and commands of this screen"),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="command",
+            tooltip="Type a command (:app NAME, :changes, :q)",
+        ),
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause",
+            id="pause",
+            tooltip="Freeze the view while reading (updates queue up)",
+        ),
         Binding(
             "r",
             "refresh",
@@ -56,104 +76,479 @@ class TrueupApp(App[int]):
             id="refresh",
             tooltip="Compare every application with Git and the clusters now",
         ),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
+        Binding(
+            "ctrl+s",
+            "save_screenshot",
+            "Screenshot",
+            show=False,
+            id="screenshot",
+            tooltip="Save an SVG of this screen in .trueup/screenshots",
+        ),
+        Binding("q", "quit_console", "Quit", id="quit", tooltip="Leave the console"),
     ]
 
     def __init__(
-        self, ws: Workspace, *, poll_seconds: float = 5.0, embedded_controller: bool = False, **kw: Any
+        self,
+        ws: Workspace,
+        *,
+        embedded_controller: bool = False,
+        live: bool = True,
+        theme: str | None = None,
+        no_color: bool = False,
+        ascii: bool | None = None,
+        poll_seconds: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+        identity: Identity | None = None,
+        **kw: Any,
     ) -> None:
-        super().__init__(**kw)
+        """`live=False`: load once, no watch (snapshots); `poll_seconds` is the old name for it
+        (0 = not live). `clock`: the "now" ages are measured against (default: the control
+        cluster's clock, read once a second)."""
+        name = theme or ws.console.theme or themes.DEFAULT
+        bad_theme = name not in themes.BASES
+        if bad_theme:
+            name = themes.DEFAULT
+        self.theme_file = themes.path(name)
+        previous = os.environ.get("NO_COLOR")
+        if no_color:  # Textual reads NO_COLOR once, when the App is made
+            os.environ["NO_COLOR"] = "1"
+        try:
+            super().__init__(css_path=[CSS_FILE, self.theme_file], **kw)
+        finally:
+            if no_color and previous is None:
+                del os.environ["NO_COLOR"]
+        self.register_theme(themes.high_contrast())
+        self.theme_name = name
+        self.theme = themes.BASES[name]
         self.ws = ws
-        self.poll_seconds = poll_seconds
+        self.worker_ws = load(ws.root)  # the workspace UI workers read through (own connections)
+        self._clock_ws = load(ws.root)
+        self.ascii = bool(ws.console.ascii if ascii is None else ascii)
+        self.live = live if poll_seconds is None else poll_seconds > 0
+        self._clock = clock
+        self._now = self._read_clock()
+        self.read_only = True
         self.controller = EmbeddedController(ws.root) if embedded_controller else None
-        mode = " · controller" if self.controller else ""
-        self.sub_title = visible(f"{ws.root.name} · control: {ws.control_cluster} · read-only{mode}")
+        self.feed = FleetFeed(ws.root, self.post_message, watch=self.live)
+        self.fleet: dict[str, Obj] = {}
+        self.projects: dict[str, Obj] = {}
+        self.facts: dict[str, fleet.AppFacts] = {}
+        self.windows = fleet.WindowIndex({})
+        self.servers = {c.server: c.name for c in ws.clusters.values()}
+        self.subjects: dict[str, str] = {}
+        self.paused = False
+        self.loaded = False
+        self.notice = (
+            f"unknown theme {ws.console.theme!r} in trueup.yaml console.theme (themes: {', '.join(themes.names())})"
+            if bad_theme
+            else ""
+        )
+        self.notice_error = bad_theme
+        self.feed_error = ""
+        self.retry_in = 0.0
+        self.identity: Identity | None = identity
+        self.gate: Gate | None = None
+        self.user = current_user()
+        self.identity_note = "identity pending"
+        self._resolve_identity()
+        self._generation = 0
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield AppTable(id="apps", color="NO_COLOR" not in os.environ)
-        yield Static("loading…", id="status")
-        yield Footer()
+    # ------------------------------------------------------------------ lifecycle
+
+    def get_default_screen(self) -> Screen[Any]:
+        from console.tui.screens.applications import ApplicationsScreen
+
+        return ApplicationsScreen()
 
     def on_mount(self) -> None:
+        if self.ws.console.keymap:
+            self.set_keymap(self.ws.console.keymap)
         if self.controller is not None:
             self.controller.start()
-        self.load_rows()
-        if self.poll_seconds > 0:
-            self.set_interval(self.poll_seconds, self.load_rows)
-
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load_rows(self) -> None:
-        try:
-            rows = rows_from(self.ws)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never kills the console
-            self.call_from_thread(self._set_status, f"cannot read applications: {exc}")
-            return
-        self.call_from_thread(self._show, rows)
-
-    def _show(self, rows: list[AppRow]) -> None:
-        self.query_one(AppTable).show(rows)
-        bad = sum(1 for r in rows if r.sync != "Synced" or r.health != "Healthy")
-        self._set_status(f"{len(rows)} applications · {bad} need attention")
-
-    def _set_status(self, text: str) -> None:
-        """Status lines quote engine errors and names: never markup, controls made visible."""
-        self.query_one("#status", Static).update(safe_text(" ".join(text.split())))
-
-    def action_refresh(self) -> None:
-        self._set_status("refreshing…")
-        self.run_refresh()
-
-    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def run_refresh(self) -> None:
-        try:
-            report = refresh(self.ws)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self._set_status, f"refresh failed: {exc}")
-            return
-        self.call_from_thread(
-            self._set_status, f"refreshed {len(report.comparisons)} applications in {report.seconds:.1f}s"
-        )
-        self.load_rows()
+        self._run_feed()
+        self.set_interval(FLUSH_SECONDS, self.flush)
+        self.set_interval(1.0, self._tick)
 
     def on_unmount(self) -> None:
+        self.feed.stop()
         if self.controller is not None:
             self.controller.stop()
 
+    @work(thread=True, group="feed", exit_on_error=False, description="watching applications")
+    def _run_feed(self) -> None:
+        self.feed.run()
 
-class EmbeddedController:
-    """The reconcile loop in a daemon thread of the console process (its own Workspace, so no
-    cluster connection is shared with UI workers); logs go to `.trueup/controller.log`."""
+    # ------------------------------------------------------------------ clock and status
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._controller: Any = None
+    def _read_clock(self) -> datetime:
+        if self._clock is not None:
+            return self._clock()
+        try:
+            return cluster_time(self._clock_ws.control())
+        except Exception:  # noqa: BLE001 - an unreadable control cluster shows up in the feed
+            return datetime.now(UTC)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="trueup-controller", daemon=True)
-        self._thread.start()
+    def now(self) -> datetime:
+        return self._now
 
-    def _run(self) -> None:
-        from console.engine.controller.log import ControllerLog
-        from console.engine.controller.loop import Controller
-        from console.engine.workspace import load
+    def _tick(self) -> None:
+        self._now = self._read_clock()
+        if self.controller is not None and self.controller.error and self.notice != self.controller.error:
+            self.set_notice(self.controller.error, error=True)
+        self.refresh_status()
 
-        ws = load(self.root)
-        log_path = ws.state_dir / "controller.log"
-        with log_path.open("a", encoding="utf-8") as stream:
-            self._controller = Controller(ws, holder=f"console-{os.getpid()}", log=ControllerLog(stream))
-            self._controller.run(self._stop)
+    def data_age(self) -> float | None:
+        last = self.feed.last_contact
+        return None if last is None else max(0.0, time.monotonic() - last)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._controller is not None:
-            self._controller.wake()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def status_line(self, extra: str = "") -> tuple[str, str]:
+        """(text, css class) of the status bar: errors and the last notice first, then the
+        screen's own part (`extra`), then context, counts and liveness."""
+        parts = []
+        age = self.data_age()
+        cls = ""
+        if self.feed_error:
+            parts.append(f"⚠ control cluster unreachable: {self.feed_error}")
+            parts.append(
+                (f"data {int(age)}s old, " if age is not None else "no data yet, ")
+                + f"retrying{f' in {self.retry_in:.0f}s' if self.retry_in else ''}"
+            )
+            cls = "-error"
+        if self.notice:
+            parts.append(self.notice)
+            if self.notice_error:
+                cls = "-error"
+        if extra:
+            parts.append(extra)
+        parts.append(f"ctx {self.ws.control_cluster}")
+        if not self.loaded:
+            parts.append("loading applications…")
+        else:
+            problems = sum(1 for f in self.facts.values() if f.problem)
+            parts.append(f"{len(self.facts)} apps, {problems} need attention")
+        if self.paused:
+            parts.append(f"PAUSED ({self.feed.waiting} updates waiting; p resumes)")
+        elif self.live:
+            parts.append("live")
+        if self.feed_error:
+            pass
+        elif age is not None and self.live:
+            if age > 15:
+                parts.append(f"stale: updated {int(age)}s ago")
+                cls = "-stale"
+            else:
+                parts.append(f"updated {int(age)}s ago")
+        return " · ".join(parts), cls
+
+    def set_notice(self, text: str, *, error: bool = False) -> None:
+        self.notice = " ".join(text.split())
+        self.notice_error = error
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        for screen in self.screen_stack:
+            fn = getattr(screen, "refresh_status", None)
+            if callable(fn):
+                fn()
+
+    # ------------------------------------------------------------------ fleet data
+
+    def _facts_of(self, app: Obj) -> fleet.AppFacts:
+        return fleet.facts(app, cluster_by_server=self.servers, windows_index=self.windows, now=self._now)
+
+    def _resolve_identity(self) -> None:
+        """Who the console acts as. On a real control cluster that is a SelfSubjectReview; while
+        the cluster is unreachable the identity stays pending and nothing is shown (deny by
+        default), and the first load that reaches the cluster resolves it."""
+        if self.identity is None:
+            try:
+                self.identity = resolve_identity(self.ws)
+            except ClusterError:
+                return
+        self.gate = Gate(self.ws, self.identity)
+        self.user = self.identity.user
+        self.identity_note = "verified" if self.identity.verified else "unverified"
+        if self.identity.impersonated_by:
+            self.identity_note += f", as, by {self.identity.impersonated_by}"
+
+    def _may_see(self, app: Obj) -> bool:
+        """RBAC `applications, get` (deny by default: an unreadable policy shows nothing)."""
+        if self.gate is None:
+            self._resolve_identity()
+            if self.gate is None:
+                return False
+        try:
+            return bool(self.gate.can_get_app(app))
+        except (PolicyUnavailable, PolicyError) as exc:
+            self.notice, self.notice_error = f"RBAC policy unavailable: {exc}", True
+            return False
+
+    def on_fleet_loaded(self, message: FleetLoaded) -> None:
+        with gc_paused():
+            self._fleet_loaded(message)
+
+    def _fleet_loaded(self, message: FleetLoaded) -> None:
+        self.projects = {p["metadata"]["name"]: p for p in message.projects}
+        self.windows = fleet.WindowIndex(self.projects)
+        self.fleet = {a["metadata"]["name"]: a for a in message.apps if self._may_see(a)}
+        self.facts = {n: self._facts_of(a) for n, a in self.fleet.items()}
+        self.loaded = True
+        self._notify("fleet_loaded", None)
+        self._load_subjects()
+        self._warm_search()
+        self.refresh_status()
+
+    def on_feed_status(self, message: FeedStatus) -> None:
+        self.feed_error = message.error
+        self.retry_in = message.retry_in
+        self.refresh_status()
+
+    def on_notice(self, message: Notice) -> None:
+        self.set_notice(message.text, error=message.error)
+
+    def flush(self) -> None:
+        """At most every 500 ms: apply what the watch saw since the last flush (not while paused)."""
+        if self.paused or not self.loaded:
+            return
+        changed = self.feed.drain()
+        if changed:
+            self.apply_changes(changed)
+
+    def apply_changes(self, changed: dict[str, Obj | None]) -> None:
+        with gc_paused():
+            self._apply_changes(changed)
+
+    def _apply_changes(self, changed: dict[str, Obj | None]) -> None:
+        for name, obj in changed.items():
+            if obj is not None and not self._may_see(obj):
+                obj = changed[name] = None  # no longer (or never) visible to this user
+            if obj is None:
+                self.fleet.pop(name, None)
+                self.facts.pop(name, None)
+            else:
+                self.fleet[name] = obj
+                self.facts[name] = self._facts_of(obj)
+        self._notify("fleet_changed", changed)
+        self.post_message(FleetChanged(changed))
+        if any(obj is not None and self._sha(obj) not in self.subjects for obj in changed.values()):
+            self._load_subjects()
+
+    def _notify(self, hook: str, arg: Any) -> None:
+        for screen in self.screen_stack:
+            fn = getattr(screen, hook, None)
+            if callable(fn):
+                fn() if arg is None else fn(arg)
+
+    @staticmethod
+    def _sha(app: Obj) -> str:
+        sync = (app.get("status") or {}).get("sync") or {}
+        return str(sync.get("revision") or "")
+
+    @work(thread=True, group="warm", exclusive=True, exit_on_error=False)
+    def _warm_search(self) -> None:
+        """Fill the filter's search-text cache off the UI thread: the first `/` keystroke on a
+        fleet of thousands must not pay for it."""
+        from console.engine.fleetfilter import search_text
+
+        for f in list(self.facts.values()):
+            search_text(f)
+
+    @work(thread=True, group="subjects", exclusive=True, exit_on_error=False)
+    def _load_subjects(self) -> None:
+        """Commit subjects for the REV/COMMIT column (once per SHA; commits never change)."""
+        from console.engine import repos
+        from console.engine.sources import RepoError
+
+        gitc = repos.git_cache(self.worker_ws)
+        found: dict[str, str] = {}
+        for f in list(self.facts.values()):
+            for sha in (f.revision, f.synced_revision):
+                if not sha or sha in self.subjects or sha in found or not f.repo:
+                    continue
+                try:
+                    found[sha] = gitc.commit_info(f.repo, sha).subject
+                except (RepoError, OSError, ValueError):
+                    found[sha] = ""
+        if found:
+            self.call_from_thread(self._subjects_loaded, found)
+
+    def _subjects_loaded(self, found: dict[str, str]) -> None:
+        self.subjects.update(found)
+        self._notify("subjects_loaded", None)
+
+    # ------------------------------------------------------------------ workers for screens
+
+    def next_generation(self) -> int:
+        self._generation += 1
+        return self._generation
+
+    def load(self, target: MessagePump, what: str, generation: int, fn: Callable[[], Any]) -> None:
+        """Run fn in a thread; post Loaded(what, generation, value | error) to target. A failure
+        is one line for the view, never a traceback."""
+
+        def job() -> None:
+            try:
+                value = fn()
+            except Exception as exc:  # noqa: BLE001 - shown in the view
+                text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                target.post_message(Loaded(what, generation, None, " ".join(str(text).split())[:500]))
+                return
+            target.post_message(Loaded(what, generation, value))
+
+        self.run_worker(
+            job, thread=True, group=f"load-{what}", exit_on_error=False, description=f"loading {what}"
+        )
+
+    # ------------------------------------------------------------------ the registry's actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING_ACTIONS and self.read_only:
+            return None  # shown greyed out: read-only console
+        return True
+
+    def run_command_line(self, line: str) -> None:
+        try:
+            cmd = commands.run(self, line)
+        except commands.CommandError as exc:
+            self.set_notice(str(exc), error=True)
+            return
+        if cmd.name not in ("q",):
+            self.set_notice("")
+
+    def app_names(self) -> list[str]:
+        return sorted(self.fleet)
+
+    def project_names(self) -> list[str]:
+        return sorted(set(self.projects) | {f.project for f in self.facts.values()})
+
+    def theme_names(self) -> list[str]:
+        return themes.names()
+
+    def _home(self) -> Any:
+        from console.tui.screens.applications import ApplicationsScreen
+
+        screen = self.screen_stack[0]
+        assert isinstance(screen, ApplicationsScreen)
+        return screen
+
+    def go_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def open_app(self, name: str) -> None:
+        from console.tui.screens.application import ApplicationScreen
+
+        if name not in self.fleet:
+            self.set_notice(f"no application named {name!r}", error=True)
+            return
+        current = self.screen
+        if isinstance(current, ApplicationScreen) and current.app_name == name:
+            return
+        self.push_screen(ApplicationScreen(name))
+
+    def open_changes(self, app: str | None) -> None:
+        from console.tui.screens.changes import ChangesScreen
+
+        self.push_screen(ChangesScreen(app))
+
+    def filter_project(self, name: str) -> None:
+        self.go_home()
+        self._home().set_filter_text(f"project:{name}")
+
+    def set_filter_text(self, text: str) -> None:
+        self.go_home()
+        self._home().set_filter_text(text)
+
+    def use_theme(self, name: str) -> None:
+        if name not in themes.BASES:
+            self.set_notice(f"no theme {name!r} (themes: {', '.join(themes.names())})", error=True)
+            return
+        old = (str(self.theme_file), "")
+        self.theme_file = themes.path(name)
+        self.stylesheet.source.pop(old, None)
+        self.stylesheet.read(self.theme_file)
+        self.theme_name = name
+        if self.theme != themes.BASES[name]:
+            self.theme = themes.BASES[name]
+        else:
+            self.refresh_css(animate=False)
+        self.set_notice(f"theme {name}")
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self.flush()
+        self.refresh_status()
+        self.refresh_bindings()
+
+    def show_help(self) -> None:
+        from console.tui.modals.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.for_screen(self, self.screen))
+
+    def quit_console(self) -> None:
+        self.exit(0)
+
+    def run_refresh(self, apps: list[str] | None = None) -> None:
+        self.set_notice("refreshing…" if not apps else f"refreshing {', '.join(apps)}…")
+        self._refresh_worker(apps)
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresh_worker(self, apps: list[str] | None) -> None:
+        try:
+            report = refresh(self.worker_ws, apps)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never kills the console
+            text = getattr(exc, "message", None) or str(exc)
+            self.post_message(Notice(f"refresh failed: {text}", error=True))
+            return
+        self.post_message(
+            Notice(f"refreshed {len(report.comparisons)} applications in {report.seconds:.1f}s")
+        )
+        if not self.live:
+            self.feed.run()  # one more list: no watch brings the new status in
+
+    # ------------------------------------------------------------------ key actions
+
+    def action_help(self) -> None:
+        self.show_help()
+
+    def action_command_line(self) -> None:
+        open_line = getattr(self.screen, "open_command_line", None)
+        if callable(open_line):
+            open_line()
+
+    def action_toggle_pause(self) -> None:
+        self.toggle_pause()
+
+    def action_refresh(self) -> None:
+        self.run_refresh(None)
+
+    def action_quit_console(self) -> None:
+        self.quit_console()
+
+    def action_save_screenshot(self) -> None:
+        folder = self.ws.state_dir / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = self.save_screenshot(path=str(folder))
+        self.set_notice(f"screenshot saved: {Path(path).relative_to(self.ws.root)}")
 
 
-def run_console(ws: Workspace, *, embedded_controller: bool = True) -> int:
-    result = TrueupApp(ws, embedded_controller=embedded_controller).run()
+def run_console(
+    ws: Workspace,
+    *,
+    embedded_controller: bool = True,
+    theme: str | None = None,
+    no_color: bool = False,
+    ascii: bool | None = None,
+    identity: Identity | None = None,
+) -> int:
+    result = TrueupApp(
+        ws,
+        embedded_controller=embedded_controller,
+        theme=theme,
+        no_color=no_color,
+        ascii=ascii,
+        identity=identity,
+    ).run()
     return int(result or 0)

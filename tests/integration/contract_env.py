@@ -26,9 +26,12 @@ from tests.integration.controlplane import (
     ENGINE_USER,
     RBAC_GROUP,
     READ_VERBS,
+    VIEWER_GROUP,
+    VIEWER_USER,
     WRITE_VERBS,
     ControlPlane,
     _binding,
+    viewer_rbac,
 )
 
 T = TypeVar("T")
@@ -48,7 +51,17 @@ class Backend:
     grant_engine_write: Callable[[str], None]
     """Let the engine write custom resources of a group registered after start (harness API)."""
     cleanups: list[Callable[[], Any]] = field(default_factory=list)
+    viewer_factory: Callable[[], Cluster] | None = None
     _engine: Cluster | None = None
+    _viewer: Cluster | None = None
+
+    @property
+    def viewer(self) -> Cluster:
+        """A person with read access only (tests/integration/controlplane.py VIEWER_RBAC_DOC)."""
+        if self._viewer is None:
+            assert self.viewer_factory is not None
+            self._viewer = self.viewer_factory()
+        return self._viewer
 
     @property
     def engine(self) -> Cluster:
@@ -106,7 +119,7 @@ class Backend:
     def close(self) -> None:
         for fn in reversed(self.cleanups):
             fn()
-        for client in (self._engine, self.c):
+        for client in (self._engine, self._viewer, self.c):
             close = getattr(client, "close", None)
             if close is not None:
                 close()
@@ -157,7 +170,7 @@ def sim_backend(tmp_path: Path) -> Iterator[Backend]:
     path = tmp_path / "contract.db"
     sim = SimCluster(path, "sim", "https://127.0.0.1:6443")
     sim.clock.freeze(T0)
-    for obj in engine_rbac([r.group for r in sim.discovery()]):
+    for obj in [*engine_rbac([r.group for r in sim.discovery()]), *viewer_rbac()]:
         sim.apply(obj, field_manager="trueup-harness")
     ns = f"contract-{uuid.uuid4().hex[:6]}"
     sim.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, field_manager=FM)
@@ -169,7 +182,10 @@ def sim_backend(tmp_path: Path) -> Iterator[Backend]:
         for obj in engine_grant(group):
             sim.apply(obj, field_manager="trueup-harness")
 
-    backend = Backend("sim", sim, ns, engine, grant)
+    def viewer() -> Cluster:
+        return SimCluster(path, "sim", sim.server, user=VIEWER_USER, groups=(VIEWER_GROUP,))
+
+    backend = Backend("sim", sim, ns, engine, grant, viewer_factory=viewer)
     try:
         yield backend
     finally:
@@ -192,7 +208,10 @@ def real_backend(control_plane: ControlPlane, ns: str) -> Iterator[Backend]:
 
         backend.cleanups.append(revoke)
 
-    backend = Backend("real", admin, ns, engine, grant)
+    def viewer() -> Cluster:
+        return KubeCluster("viewer", kubeconfig=str(control_plane.viewer_kubeconfig))
+
+    backend = Backend("real", admin, ns, engine, grant, viewer_factory=viewer)
     try:
         yield backend
     finally:

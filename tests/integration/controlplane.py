@@ -8,6 +8,8 @@ Recipe and rationale: /work/shared/reference/real-control-plane.md (section 6A).
 Identities (client certificates signed by the cluster CA):
 - admin: CN=admin, O=system:masters: everything.
 - engine: CN=trueup-engine, O=trueup: the least-privilege GitOps engine identity, see ENGINE_RBAC_DOC.
+- viewer: CN=trueup-viewer, O=trueup-viewers: a person with read access (get/list/watch on
+  everything) who may only append to trueup's audit chain and record Events (VIEWER_RBAC_DOC).
 
 Run one by hand: `python -m tests.integration.controlplane up DIR` (Ctrl-C stops it).
 """
@@ -45,6 +47,15 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 STAGES_FILE = "kwok-stages.yaml"
 NODE_NAME = "kwok-node-0"
 ENGINE_USER = "trueup-engine"
+VIEWER_USER = "trueup-viewer"
+VIEWER_GROUP = "trueup-viewers"
+VIEWER_RBAC_DOC = """\
+Viewer identity "trueup-viewer" (group trueup-viewers), bound by ClusterRoleBinding/RoleBindings:
+- trueup-viewer:read  get/list/watch on every resource of every API group;
+- in namespace `trueup` (created on demand): create auditrecords.trueup.dev, get/create/update
+  auditchains.trueup.dev, create events (core and events.k8s.io) — what trueup writes on behalf of
+  anyone who *attempts* something, so a refused attempt is recorded too. Nothing else.
+"""
 ENGINE_GROUP = "trueup"
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/24"
@@ -291,6 +302,8 @@ class ControlPlane:
         self.pki = self.workdir / "pki"
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.engine_kubeconfig = self.workdir / "engine.kubeconfig"
+        self.viewer_kubeconfig = self.workdir / "viewer.kubeconfig"
+        self.pod_log_file = self.workdir / "pod-logs" / "container.log"
         self.server = ""
         self.node_name = NODE_NAME
         self.engine_user = ENGINE_USER
@@ -414,6 +427,7 @@ class ControlPlane:
             ("apiserver", "kube-apiserver", (), True),
             ("admin", "admin", ("system:masters",), False),
             ("engine", ENGINE_USER, (ENGINE_GROUP,), False),
+            ("viewer", VIEWER_USER, (VIEWER_GROUP,), False),
         ):
             crt, key = ca.issue(cn, orgs, server=server)
             (self.pki / f"{name}.crt").write_bytes(crt)
@@ -422,7 +436,11 @@ class ControlPlane:
 
     def _write_kubeconfigs(self) -> None:
         ca = _b64((self.pki / "ca.crt").read_bytes())
-        for path, user in ((self.admin_kubeconfig, "admin"), (self.engine_kubeconfig, "engine")):
+        for path, user in (
+            (self.admin_kubeconfig, "admin"),
+            (self.engine_kubeconfig, "engine"),
+            (self.viewer_kubeconfig, "viewer"),
+        ):
             cfg = {
                 "apiVersion": "v1",
                 "kind": "Config",
@@ -503,6 +521,9 @@ class ControlPlane:
             "--enable-admission-plugins=ResourceQuota,ValidatingAdmissionPolicy",
             "--enable-priority-and-fairness=false",
             "--profiling=false",
+            # pods/log goes to kwok's kubelet-like server on the node's InternalIP (127.0.0.1);
+            # the Hostname address (kwok-node-0) does not resolve
+            "--kubelet-preferred-address-types=InternalIP",
         ]
         return _Proc(
             "kube-apiserver", argv, self.workdir / "kube-apiserver.log", health=f"{self.server}/readyz"
@@ -544,17 +565,41 @@ class ControlPlane:
         return _Proc("kube-scheduler", argv, self.workdir / "kube-scheduler.log", health=health)
 
     def _kwok_proc(self) -> _Proc:
-        # No --server-address/--node-port: kwok then opens no listener at all (no logs/exec API).
+        """kwok with its kubelet-like server on a loopback port (the Node's daemonEndpoints): it
+        serves pods/log from the file a ClusterLogs object names (write_pod_log fills it)."""
+        port = _free_port()
+        self.pod_log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.pod_log_file.touch()
+        logs_config = self.workdir / "kwok-logs.yaml"
+        logs_config.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+                    "kind": "ClusterLogs",
+                    "metadata": {"name": "all-pods"},
+                    "spec": {"logs": [{"logsFile": str(self.pod_log_file), "follow": False}]},
+                }
+            )
+        )
         argv = [
             str(self.bin_dir / "kwok"),
             f"--kubeconfig={self.admin_kubeconfig}",
             f"--config={self.bin_dir / STAGES_FILE}",
+            f"--config={logs_config}",
             "--manage-all-nodes=true",
             "--node-ip=127.0.0.1",
             "--node-lease-duration-seconds=40",
             f"--cidr={POD_CIDR}",
+            f"--node-port={port}",
+            f"--server-address=127.0.0.1:{port}",
         ]
-        return _Proc("kwok", argv, self.workdir / "kwok.log")
+        return _Proc("kwok", argv, self.workdir / "kwok.log", health=f"http://127.0.0.1:{port}/healthz")
+
+    def write_pod_log(self, lines: Sequence[str]) -> None:
+        """What every container's log reads as (kwok's ClusterLogs file, CRI log format)."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+        text = "".join(f"{stamp} stdout F {line}\n" for line in lines)
+        self.pod_log_file.write_text(text)
 
     def _launch(self, proc: _Proc) -> None:
         log = proc.log.open("ab")
@@ -665,6 +710,7 @@ class ControlPlane:
             "rules": write_rules,
         }
         self.apply(read, write, _binding("trueup-engine:read"), _binding("trueup-engine:write"))
+        self.apply(*viewer_rbac())
 
     def _create_node(self) -> None:
         node = {
@@ -699,6 +745,46 @@ class ControlPlane:
         return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
 
 
+def viewer_rbac() -> list[dict[str, Any]]:
+    """VIEWER_RBAC_DOC's cluster-wide part (the `trueup` namespace part: viewer_audit_rbac)."""
+    role = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "trueup-viewer:read"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": list(READ_VERBS)}],
+    }
+    binding = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "trueup-viewer:read"},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "trueup-viewer:read"},
+        "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": VIEWER_GROUP}],
+    }
+    return [role, binding]
+
+
+def viewer_audit_rbac(namespace: str = "trueup") -> list[dict[str, Any]]:
+    """VIEWER_RBAC_DOC's namespaced part: append to the audit chain, record Events."""
+    role = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "Role",
+        "metadata": {"name": "trueup-audit-writer", "namespace": namespace},
+        "rules": [
+            {"apiGroups": ["trueup.dev"], "resources": ["auditrecords"], "verbs": ["create"]},
+            {"apiGroups": ["trueup.dev"], "resources": ["auditchains"], "verbs": ["get", "create", "update"]},
+            {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+        ],
+    }
+    binding = {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "trueup-audit-writer", "namespace": namespace},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": "trueup-audit-writer"},
+        "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": VIEWER_GROUP}],
+    }
+    return [role, binding]
+
+
 def _binding(role: str) -> dict[str, Any]:
     return {
         "apiVersion": f"{RBAC_GROUP}/v1",
@@ -728,6 +814,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_term)
     print(f"admin kubeconfig:  {cp.admin_kubeconfig}")
     print(f"engine kubeconfig: {cp.engine_kubeconfig}")
+    print(f"viewer kubeconfig: {cp.viewer_kubeconfig}")
     print(f"server:            {cp.server}")
     print(f"started in {cp.startup_seconds:.1f} s; logs in {cp.workdir}/*.log; Ctrl-C stops", flush=True)
     try:

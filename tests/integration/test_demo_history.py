@@ -44,4 +44,6 @@ def test_every_demo_app_has_its_initial_deployment_and_rollback_to_0_works(tmp_p
     assert ids == [0, 1]
     # auto-sync apps refuse, as in Argo CD (exit 4), naming the reason in one line
     refused = run_cli("-w", root, "app", "rollback", "identity-api-prod-us", "0")
-    assert refused.returncode == 4 and refused.stderr.strip().endswith("auto-sync is enabled")
+    assert refused.returncode == 4 and len(refused.stderr.strip().splitlines()) == 1
+    assert "rollback cannot be initiated when auto-sync is enabled" in refused.stderr
+    assert "--break-glass --reason <incident> --confirm identity-api-prod-us" in refused.stderr

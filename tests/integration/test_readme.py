@@ -49,6 +49,10 @@ REPLACED: dict[str, str] = {
 # documented non-zero exit codes, per exact command (before any trailing comment)
 EXIT_CODES: dict[str, set[int]] = {
     "trueup app diff identity-api-prod-us": {1},  # exit 1: there is a diff (the seeded kubectl edit)
+    "TRUEUP_USER=carol trueup app sync payments-api-prod-us": {3},  # permission denied
+    "trueup app sync payments-api-prod-eu": {4},  # blocked by the deny window
+    "trueup app sync risk-engine-prod-us": {3},  # bob is not a risk engineer
+    "trueup app logs risk-engine-prod-eu": {1},  # exit 1: its containers never started (unpullable image)
 }
 
 
@@ -125,6 +129,16 @@ def test_readme_command_lines_run_as_written(tmp_path: Path) -> None:
     assert "payments-api-prod-us" in listing and "OutOfSync" in listing
     history = (out / f"{commands.index('trueup app history payments-api-prod-us')}.out").read_text()
     assert len(history.splitlines()) >= 3  # header, the initial deployment (0) and the README's sync (1)
+    report = (out / f"{commands.index('trueup audit report --incident INC-42')}.out").read_text()
+    assert (
+        "payments/payments-api-prod-eu" in report
+        and "BREAK-GLASS" in report
+        and "Audit chain: verified" in report
+    )
+    denied = (
+        out / f"{commands.index('TRUEUP_USER=carol trueup app sync payments-api-prod-us')}.err"
+    ).read_text()
+    assert "permission denied: carol may not sync applications/payments/payments-api-prod-us" in denied
     assert set(EXIT_CODES) <= set(commands) and set(REPLACED) <= set(commands)  # no stale entries
     # "Your own repositories": synced from the loopback server, the credential nowhere it must not be
     waited = (out / f"{commands.index('trueup app wait guestbook --health --sync')}.out").read_text()

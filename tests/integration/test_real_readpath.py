@@ -173,14 +173,34 @@ def test_tree_shows_pods_on_kwok(control_plane: ControlPlane, real_ws: tuple[Pat
 async def test_console_lists_apps_from_a_real_control_cluster(real_ws: tuple[Path, str]) -> None:
     from console.engine.workspace import load
     from console.tui.app import TrueupApp
-    from widgets.app_table import AppTable
+    from tests.tui.conftest import settle
 
     ws, _ = real_ws
-    app = TrueupApp(load(ws), poll_seconds=0)
+    app = TrueupApp(load(ws), live=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        table = app.query_one(AppTable)
-        keys = [row.key.value for row in table.ordered_rows]
-        assert "project:default" in keys and "app:web" in keys
-        assert table.get_row("app:web")[1].plain == "real"
+        await settle(pilot)
+        table = app.screen_stack[0].table  # type: ignore[attr-defined]
+        assert "\x00group:default" in table.lines and "default/web" in table.row_keys
+        assert table.row("default/web").cells["dest"].text.startswith("real")
+
+
+def test_events_and_logs_of_an_app_on_a_real_cluster(
+    control_plane: ControlPlane, real_ws: tuple[Path, str]
+) -> None:
+    """kube-controller-manager and kube-scheduler wrote the Events; kwok serves the log file."""
+    import time
+
+    ws, _ = real_ws
+    control_plane.write_pod_log(["web started", "listening on :8080"])
+    deadline = time.monotonic() + 90
+    while True:
+        r = run_cli("-w", str(ws), "app", "events", "web", "-o", "json")
+        assert r.returncode == 0, r.stderr
+        reasons = {e["reason"] for e in json.loads(r.stdout)}
+        if {"ScalingReplicaSet", "SuccessfulCreate", "Scheduled"} <= reasons:
+            break
+        assert time.monotonic() < deadline, reasons
+        time.sleep(1)
+    r = run_cli("-w", str(ws), "app", "logs", "web", "--tail", "1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1].endswith("listening on :8080")

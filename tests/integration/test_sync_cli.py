@@ -142,19 +142,23 @@ def test_demo_sync_wait_history_and_prune(demo: Path) -> None:
 def test_one_operation_at_a_time_and_terminate(demo: Path) -> None:
     ws = load(demo)
     store = AppStore(ws.control())
-    op.request_sync(store, "payments-api-prod-eu", initiated_by={"username": "someone-else"})
-    r = run_cli("-w", str(demo), "app", "sync", "payments-api-prod-eu")
+    app_name = "payments-api-prod-us"  # manual, no sync window
+    op.request_sync(store, app_name, initiated_by={"username": "someone-else"})
+    r = run_cli("-w", str(demo), "app", "sync", app_name)
     assert r.returncode == 4
     assert "another operation is already in progress" in r.stderr
-    r = run_cli("-w", str(demo), "app", "terminate-op", "payments-api-prod-eu")
+    r = run_cli("-w", str(demo), "app", "terminate-op", app_name)
+    assert r.returncode == 4 and "is a break-glass action" in r.stderr and f"--confirm {app_name}" in r.stderr
+    bg = ["--break-glass", "--reason", "INC-7", "--confirm", app_name]
+    r = run_cli("-w", str(demo), "app", "terminate-op", app_name, *bg)
     assert r.returncode == 0, r.stderr
-    app = ex.run_operation(ws, "payments-api-prod-eu", holder="test", timeout=30, poll=0.05)
+    app = ex.run_operation(ws, app_name, holder="test", timeout=30, poll=0.05)
     assert op.operation_state(app) is not None
     assert (app["status"]["operationState"]["phase"], app["status"]["operationState"]["message"]) == (
         "Failed",
         "Operation terminated",
     )
-    r = run_cli("-w", str(demo), "app", "terminate-op", "payments-api-prod-eu")
+    r = run_cli("-w", str(demo), "app", "terminate-op", app_name, *bg)
     assert r.returncode == 2 and "No operation is in progress" in r.stderr
 
 

@@ -106,7 +106,9 @@ def test_sigint_without_a_controller_terminates_the_operation(demo: Path) -> Non
     # a new sync is accepted, and terminate-op finishes it here (no controller to wait for)
     r = run_cli("-w", str(demo), "app", "sync", APP, "--async")
     assert r.returncode == 0, r.stderr
-    r = run_cli("-w", str(demo), "app", "terminate-op", APP)
+    r = run_cli(
+        "-w", str(demo), "app", "terminate-op", APP, "--break-glass", "--reason", "INC-9", "--confirm", APP
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"Application '{APP}' operation terminated (Failed: Operation terminated)"
     assert not op.is_in_progress(store.get_app(APP))

@@ -1,5 +1,5 @@
-"""The console shows untrusted strings literally: control characters made visible, markup not
-parsed (Rich's `Text` passes ESC through; a plain-str DataTable cell would parse markup)."""
+"""The console shows untrusted strings literally: control characters made visible, markup never
+parsed (Rich's `Text` passes ESC through; a str cell of a DataTable would parse markup)."""
 
 from __future__ import annotations
 
@@ -7,87 +7,87 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widget import Widget
-from textual.widgets import Static
 
 from console.engine.refresh import refresh
 from console.engine.workspace import load
 from console.tui.app import TrueupApp
-from tests.helpers import BIDI, MARKUP, OSC52, make_hostile_workspace
-from widgets.app_table import AppRow, AppTable
+from console.tui.screens.application import ApplicationScreen
+from console.tui.screens.changes import ChangesScreen
+from tests.helpers import BIDI, MARKUP, OSC52, SUBJECT, make_hostile_workspace
+from tests.tui.conftest import screen_text, settle
+from widgets.fleet_table import Cell, Column, FleetTable, Group, Row
+from widgets.live_tree import LiveTree, TreeItem
 from widgets.safe_text import is_unsafe
 
 
-def _screen_text(widget: Widget) -> str:
-    """What the widget sends to the terminal, line by line (the segments' text)."""
-    lines = []
-    for y in range(widget.size.height):
-        lines.append("".join(seg.text for seg in widget.render_line(y)))
-    return "\n".join(lines)
-
-
-def _raw(text: str) -> list[str]:
+def raw(text: str) -> list[str]:
     return sorted({repr(ch) for ch in text if is_unsafe(ch, keep_newlines=True)})
 
 
-class _TableOnly(App[None]):
-    def __init__(self, rows: list[AppRow]) -> None:
-        super().__init__()
-        self.rows = rows
-
+class _Widgets(App[None]):
     def compose(self) -> ComposeResult:
-        yield AppTable()
-
-    def on_mount(self) -> None:
-        self.query_one(AppTable).show(self.rows)
-
-
-async def test_table_cells_show_controls_visibly_and_markup_literally() -> None:
-    rows = [
-        AppRow(
-            "app-a",
-            f"proj{OSC52}",
-            "c\x1b[31m",
-            f"ns{BIDI}",
-            "Synced",
-            "Degraded\x1b[5m",  # an unexpected status word from a cluster
-            f"{OSC52} {MARKUP} {BIDI} bell\x07 c1\x9b",
+        yield FleetTable(
+            [Column("name", "NAME", 30, 100), Column("msg", "MESSAGE", 0, 90, min_width=10, flex=True)]
         )
-    ]
-    app = _TableOnly(rows)
-    async with app.run_test(size=(320, 8)) as pilot:
-        await pilot.pause()
-        table = app.query_one(AppTable)
-        text = _screen_text(table)
-        assert _raw(text) == [], text
-        assert "\\x1b]52;c;" in text and "\\u202egpj.exe" in text and "\\x9b" in text
-        assert MARKUP in text  # literal, not styled, and no MarkupError for `[/x]`
-        assert "c\\x1b[31m" in text and "Degraded\\x1b[5m" in text
-        assert "proj\\x1b]52" in text  # the project header row
-        cell = table.get_row("app:app-a")[5]
-        assert cell.spans == []  # no style came from the message's markup
+        yield LiveTree(id="tree")
+
+
+HOSTILE = f"{OSC52} {MARKUP} {BIDI} bell\x07 c1\x9b"
+
+
+async def test_widgets_show_controls_visibly_and_markup_literally() -> None:
+    app = _Widgets()
+    async with app.run_test(size=(200, 12)) as pilot:
+        table = app.query_one(FleetTable)
+        table.set_rows(
+            [Row("k", f"proj{OSC52}", {"name": Cell(f"app{BIDI}"), "msg": Cell(HOSTILE, "bad")})],
+            {f"proj{OSC52}": Group(f"proj{OSC52}", (Cell(f"proj{OSC52}"), Cell(MARKUP)))},
+        )
+        tree = app.query_one(LiveTree)
+        tree.show([TreeItem("n", (Cell(f"Pod {OSC52}"), Cell(MARKUP)))])
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert raw(text) == [], raw(text)
+        assert "\\x1b]52;c;" in text and "\\u202egpj.exe" in text and "\\x9b" in text and "\\x07" in text
+        assert text.count(MARKUP) >= 3  # literal in a cell, a group header and a tree label: no MarkupError
 
 
 @pytest.fixture(scope="module")
-def hostile_console_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_hostile_workspace(tmp_path_factory.mktemp("hostile-tui"))
     refresh(load(root))
     return root
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-async def test_console_on_a_hostile_repository(hostile_console_ws: Path, size: tuple[int, int]) -> None:
-    app = TrueupApp(load(hostile_console_ws), poll_seconds=0)
+async def test_every_screen_on_a_hostile_repository(hostile_ws: Path, size: tuple[int, int]) -> None:
+    app = TrueupApp(load(hostile_ws), live=False)
     async with app.run_test(size=size) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        table = app.query_one(AppTable)
-        message = table.get_row("app:broken")[5].plain
-        assert "bad\\x1b[31m\\u202egpj.exe" in message and "\x1b" not in message
-        for widget in (table, app.query_one("#status", Static)):
-            assert _raw(_screen_text(widget)) == []
-        # a refresh that fails with a hostile message is shown the same way on the status line
-        app._set_status(f"refresh failed: {OSC52} {MARKUP}")
-        await pilot.pause()
-        status = _screen_text(app.query_one("#status", Static))
-        assert _raw(status) == [] and "\\x1b]52" in status and "[bold]x[/]" in status
+        await settle(pilot)
+        home = app.screen
+        message = home.table.row("default/broken").cells["message"].text  # type: ignore[attr-defined]
+        assert "\x1b" in message  # the value is exact; only its rendering is made safe
+        assert raw(screen_text(app)) == []
+        home.table.move_to("default/broken")  # type: ignore[attr-defined]
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert raw(text) == [] and "bad\\x1b[31m\\u202egpj.exe" in text  # in the detail line
+        for name in ("hostile", "broken"):
+            app.open_app(name)
+            await settle(pilot)
+            assert isinstance(app.screen, ApplicationScreen)
+            for tab in "123456":
+                await pilot.press(tab)
+                await settle(pilot)
+                assert raw(screen_text(app)) == [], (name, tab)
+            app.pop_screen()
+        app.open_changes(None)
+        await settle(pilot)
+        assert isinstance(app.screen, ChangesScreen)
+        subjects = [c.summary for c in app.screen.items if c.kind == "commit"]
+        assert SUBJECT in subjects  # the hostile commit subject, exact in the data
+        assert raw(screen_text(app)) == []
+        app.set_notice(f"refresh failed: {OSC52} {MARKUP}", error=True)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert raw(text) == [] and "\\x1b]52" in text and MARKUP in text

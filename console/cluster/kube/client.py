@@ -35,6 +35,7 @@ from console.cluster.api import (
 from console.cluster.kube.cache import ObjectCache, list_everything
 from console.cluster.kube.discovery import Discovery, no_kind_match
 from console.cluster.kube.errors import TRANSPORT_ERRORS, error_from_response, transport_error
+from console.cluster.kube.logs import KubeLogStream, log_query
 from console.cluster.kube.watch import WatchStream
 
 _PATCH_TYPES = {
@@ -316,6 +317,59 @@ class KubeCluster:
 
     def server_version(self) -> str:
         return str(self._call("GET", "/version", retry=True).get("gitVersion") or "")
+
+    def self_subject_review(self) -> Obj:
+        """POST a SelfSubjectReview (nothing is stored): the authenticated user and groups."""
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        out = self._call(
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            body=body,
+            content_type="application/json",
+        )
+        info: Obj = ((out.get("status") or {}).get("userInfo")) or {}
+        return info
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        attrs: Obj = {"verb": verb, "resource": resource, "group": group}
+        if namespace:
+            attrs["namespace"] = namespace
+        if name:
+            attrs["name"] = name
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        out = self._call(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body=body,
+            content_type="application/json",
+        )
+        return bool((out.get("status") or {}).get("allowed"))
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        previous: bool = False,
+    ) -> KubeLogStream:
+        """GET pods/log; the stream is open (errors raised) when this returns."""
+        res = self.resource_for("v1", "Pod")
+        path = self._path(res, namespace or "default", pod, "log")
+        q = log_query(container, tail, follow, previous)
+        timeout = (5.0, None) if follow else (5.0, self.request_timeout)
+        resp = self._attempts(
+            lambda: self._checked("GET", path, query=q, accept="*/*", timeout=timeout, res=res), retry=True
+        )
+        return KubeLogStream(resp, lambda exc: transport_error(exc, self.name, self.server))
 
     # ------------------------------------------------------------------ Cluster protocol: writes
 

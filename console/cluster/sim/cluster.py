@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,12 +17,14 @@ from console.cluster.api import (
     APIResource,
     Gone,
     ListResult,
+    NotFound,
     Obj,
     PropagationPolicy,
     WatchEvent,
 )
-from console.cluster.sim import admission, rbac
+from console.cluster.sim import admission, eventsv1, rbac
 from console.cluster.sim import convert as conv
+from console.cluster.sim import logs as simlogs
 from console.cluster.sim.clock import SimClock
 from console.cluster.sim.controllers import run_due
 from console.cluster.sim.controllers.crd import served_since_key
@@ -29,6 +32,7 @@ from console.cluster.sim.controllers.registry import ERRORS_KEY
 from console.cluster.sim.core import Core
 from console.cluster.sim.discovery import KindInfo
 from console.cluster.sim.labels import parse_selector
+from console.cluster.sim.logs import SimLogStream
 from console.cluster.sim.store import Store
 
 SERVER_VERSION = "v1.36.3-sim"
@@ -60,6 +64,7 @@ class SimCluster:
         self.store = Store(self.path, label=label, must_exist=must_exist)
         self.clock = clock or SimClock(self.store)
         self.core = Core(self.store, self.clock, name)
+        self.events_v1 = eventsv1.EventsV1(self)  # events.k8s.io/v1: core Event storage, converted
         self._seed()
 
     @classmethod
@@ -71,17 +76,22 @@ class SimCluster:
         clock: SimClock | None = None,
         *,
         clock_offset: float = 0.0,
+        frozen_at: datetime | None = None,
     ) -> SimCluster:
         """Create a new cluster file; refuses to overwrite an existing one. `clock_offset` starts
         the persisted clock that many seconds from wall time (negative: in the past) before the
-        seed objects are created, so a demo can stage history and still end at "now"."""
+        seed objects are created, so a demo can stage history and still end at "now";
+        `frozen_at` instead freezes it at that instant (a reproducible world, for tests)."""
         if Path(path).exists():
             raise FileExistsError(f"sim cluster database {path} already exists")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if clock_offset and clock is None:
+        if (clock_offset or frozen_at) and clock is None:
             store = Store(Path(path))
             try:
-                SimClock(store).advance(clock_offset)
+                if frozen_at is not None:
+                    SimClock(store).freeze(frozen_at)
+                else:
+                    SimClock(store).advance(clock_offset)
             finally:
                 store.close()
         return cls(path, name, server, clock)
@@ -132,9 +142,11 @@ class SimCluster:
     def discovery(self) -> builtins.list[APIResource]:
         self._sync()
         with self.store.read():
-            return [k.resource for k in self.core.all_kinds()]
+            return [k.resource for k in self.core.all_kinds()] + [eventsv1.INFO.resource]
 
     def resource_for(self, api_version: str, kind: str) -> APIResource:
+        if eventsv1.handles(api_version, kind):
+            return eventsv1.INFO.resource
         return self._info(api_version, kind).resource
 
     def _info(self, api_version: str, kind: str) -> KindInfo:
@@ -143,6 +155,8 @@ class SimCluster:
             return self.core.info(api_version, kind)
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.get(namespace, name)
         self._sync()
         with self.store.read():
             info = self.core.info(api_version, kind)
@@ -157,6 +171,8 @@ class SimCluster:
         *,
         label_selector: str | None = None,
     ) -> ListResult:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.list(namespace, label_selector)
         matcher = parse_selector(label_selector)
         self._sync()
         with self.store.read():
@@ -209,6 +225,9 @@ class SimCluster:
                 self._authorize("create", info, md.get("namespace") or "")
 
     def create(self, obj: Obj, *, field_manager: str, dry_run: bool = False) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")):
+            return self.events_v1.create(obj, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("create", obj)
             return self.core.create(obj, field_manager=field_manager, dry_run=dry_run)
@@ -229,6 +248,9 @@ class SimCluster:
     def update(
         self, obj: Obj, *, field_manager: str, dry_run: bool = False, subresource: str | None = None
     ) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")) and not subresource:
+            return self.events_v1.update(obj, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("update", obj, subresource)
             return self.core.update(
@@ -246,6 +268,9 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
+        if eventsv1.handles(str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")) and not subresource:
+            return self.events_v1.apply(obj, field_manager, force, dry_run)
+
         def run() -> Obj:
             self._authorize_obj("patch", obj, subresource)
             return self.core.apply(
@@ -267,6 +292,9 @@ class SimCluster:
         dry_run: bool = False,
         subresource: str | None = None,
     ) -> Obj:
+        if eventsv1.handles(api_version, kind) and not subresource:
+            return self.events_v1.patch(namespace, name, patch, patch_type, field_manager, dry_run)
+
         def run() -> Obj:
             self._authorize("patch", self.core.info(api_version, kind), namespace, name, subresource)
             return self.core.patch(
@@ -294,6 +322,9 @@ class SimCluster:
         dry_run: bool = False,
         resource_version: str | None = None,
     ) -> Obj | None:
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.delete(namespace, name, propagation_policy, dry_run, resource_version)
+
         def run() -> Obj | None:
             info = self.core.info(api_version, kind)
             self._authorize("delete", info, namespace, name)
@@ -319,6 +350,8 @@ class SimCluster:
     ) -> Iterator[WatchEvent]:
         """Events after `resource_version` (none/"0": the current state as ADDED first), polling the
         shared event table so writes from other processes are seen; Gone when history is pruned."""
+        if eventsv1.handles(api_version, kind):
+            return self.events_v1.watch(namespace, resource_version, timeout_seconds)
         info = self._info(api_version, kind)
         self._authorize("watch", info, namespace or None)
         ns = (namespace or None) if info.namespaced else None
@@ -371,6 +404,47 @@ class SimCluster:
                 return
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
+
+    def self_subject_review(self) -> Obj:
+        """The identity this SimCluster acts as (the real apiserver's answer for the same cert)."""
+        if self.identity is None:
+            return {"username": "admin", "groups": list(admission.ADMIN_GROUPS)}
+        return {"username": self.identity.user, "groups": list(self.identity.all_groups)}
+
+    def access_review(
+        self, verb: str, resource: str, *, group: str = "", namespace: str = "", name: str = ""
+    ) -> bool:
+        if self.identity is None:
+            return True
+        with self.store.read():
+            return rbac.allowed(self.store, self.identity, verb, group, resource, "", namespace, name)
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        previous: bool = False,
+    ) -> SimLogStream:
+        """A container's log as the sim derives it (see logs.py); errors raise here, as a real
+        apiserver answers them before streaming."""
+        ns = namespace or "default"
+        info = self._info("v1", "Pod")
+        self._authorize("get", info, ns, pod, "log")
+        obj = self.get("v1", "Pod", ns, pod)
+        name = simlogs.select_container(obj, container)
+        run = simlogs.instance(obj, name, previous)
+
+        def read_pod() -> Obj | None:
+            try:
+                return self.get("v1", "Pod", ns, pod)
+            except NotFound:
+                return None
+
+        return simlogs.SimLogStream(read_pod, self.clock.now, obj, name, run, tail=tail, follow=follow)
 
     def server_version(self) -> str:
         return SERVER_VERSION

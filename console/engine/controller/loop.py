@@ -27,6 +27,7 @@ from console.engine.controller.autosync import (
     AutoSyncDecision,
     ResourceView,
     SelfHealBackoff,
+    automated,
     decide,
     revision_has_changes,
 )
@@ -34,6 +35,8 @@ from console.engine.controller.heartbeat import Heartbeat
 from console.engine.controller.log import ControllerLog
 from console.engine.controller.status import remove_refresh_annotation, write_status
 from console.engine.controller.watch import REFRESH_ANNOTATION, RefreshRequests, Watchers, spec_fingerprint
+from console.engine.gate.attempt import Gate
+from console.engine.governance.identity import controller_identity
 from console.engine.refresh import new_context
 from console.engine.sync import lease
 from console.engine.sync import options as so
@@ -56,7 +59,7 @@ class Decision:
     """One thing the controller did or declined to do; tests and the log read these."""
 
     app: str
-    action: str  # refresh | sync | self-heal | skip | operation | error
+    action: str  # refresh | sync | self-heal | skip | operation | restore | delete | error
     at: datetime
     reason: str = ""
     condition: str | None = None
@@ -113,6 +116,34 @@ class Controller:
         self._skip_logged: dict[str, str] = {}
         self._ops_pending = False
         self.heartbeat = Heartbeat(ws.control, holder)
+        self._gate_obj: Gate | None = None
+
+    def _gate(self) -> Gate:
+        """Controller mutations go through the governance gate as system:trueup-controller."""
+        if self._gate_obj is None:
+            self._gate_obj = Gate(self.ws, controller_identity(), clock=self._clock)
+        return self._gate_obj
+
+    def _lift_expired_suspensions(self, apps: list[Obj], now: datetime, out: list[Decision]) -> list[str]:
+        from console.engine.gate import actions
+        from console.engine.governance import breakglass
+
+        lifted: list[str] = []
+        for app in apps:
+            s = breakglass.suspension_of(app)
+            if s is None or not s.expired(now):
+                continue
+            name = app["metadata"]["name"]
+            try:
+                result = actions.lift_expired_suspension(self._gate(), app)
+            except Exception as exc:  # noqa: BLE001 - one app must not stop the fleet
+                self.log.error("could not lift an expired suspension", app=name, error=str(exc))
+                continue
+            if result is not None:
+                self.log.info(result.message, app=name, auditSeq=result.audit_seq)
+                out.append(Decision(name, "restore", now, reason=result.message))
+                lifted.append(name)
+        return lifted
 
     # --- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -135,7 +166,10 @@ class Controller:
         apps = store.list_apps()
         self._forget({a["metadata"]["name"] for a in apps})
 
-        processed = False
+        lifted = self._lift_expired_suspensions(apps, now, out)
+        for name in lifted:  # auto-sync is back: look at the app in this very pass
+            requested[name] = requested.get(name, False)
+        processed = bool(lifted)
         for app in apps:
             name = app["metadata"]["name"]
             if _skip_reconcile(app) or not is_in_progress(app):
@@ -282,14 +316,22 @@ class Controller:
     def _auto_sync_decision(
         self, ctx: CompareContext, app: Obj, cmp: Comparison, now: datetime
     ) -> AutoSyncDecision:
-        if not self._sync_window_allows(app, cmp, now):
-            return AutoSyncDecision("skip", "sync window is closed")
+        from console.engine.governance import breakglass
+        from console.engine.governance.windows import MSG_AUTO_SYNC_PREVENTED
+
+        suspended = breakglass.suspension_of(app)
+        if suspended is not None and suspended.expired(now):
+            suspended = None  # lifted (with its audit record) at the start of the pass
+        if suspended is not None and suspended.scope == breakglass.SCOPE_AUTO_SYNC and decide_enabled(app):
+            return AutoSyncDecision("skip", suspended.text())
+        if decide_enabled(app) and not self._sync_window_allows(app, cmp, now):
+            return AutoSyncDecision("skip", MSG_AUTO_SYNC_PREVENTED)
         resources = [
             ResourceView(r.key.group, r.key.kind, r.key.namespace, r.key.name, r.status, r.requires_pruning)
             for r in cmp.resources
         ]
         revisions = list(cmp.revisions) if (app.get("spec") or {}).get("sources") else [cmp.revision]
-        return decide(
+        decision = decide(
             app,
             sync_status=cmp.sync_status,
             revisions=revisions,
@@ -298,40 +340,65 @@ class Controller:
             backoff=self.backoff,
             revision_has_changes=lambda: revision_has_changes(ctx, app, cmp),
         )
+        if decision.action == "sync" and decision.self_heal and suspended is not None:
+            return AutoSyncDecision("skip", suspended.text(), revisions=decision.revisions)
+        return decision
 
     def _sync_window_allows(self, app: Obj, cmp: Comparison, now: datetime) -> bool:
-        """Hook point for sync windows (argocd-features.md §6.3): Argo evaluates
-        `project.syncWindows.Matches(app).CanSync(false)` before auto-sync and on every operation
-        pass. Enforcement lands with the sync-window issue; until then every auto-sync is allowed."""
-        del app, cmp, now
-        return True
+        """Argo: `project.syncWindows.Matches(app).CanSync(false)` before auto-sync (the executor
+        checks every operation pass too)."""
+        from console.engine.sync.windows import window_verdict
+
+        del cmp
+        verdict = window_verdict(self.ws, AppStore(self.ws.control()), app, now, manual=False)
+        return verdict is None or verdict.allowed
 
     def _request(
         self, store: AppStore, app: Obj, d: AutoSyncDecision, now: datetime, out: list[Decision]
     ) -> str:
         """Set the auto-sync operation; returns a SyncError message on failure ("" when requested)."""
+        from console.engine.gate import actions
+
         name = app["metadata"]["name"]
         multi = bool((app.get("spec") or {}).get("sources"))
-        try:
-            request_sync(
-                store,
-                name,
-                revision="" if multi else (d.revisions[0] if d.revisions else ""),
-                prune=d.prune,
-                resources=d.resources or None,
-                sync_options=d.sync_options,
-                initiated_by={"automated": True},
-                retry=d.retry,
-                self_heal_attempts=d.self_heal_attempts,
-            )
-        except OperationInProgress as exc:
+        raised: list[Exception] = []
+
+        def request(_ctx: object) -> None:
+            try:
+                request_sync(
+                    store,
+                    name,
+                    revision="" if multi else (d.revisions[0] if d.revisions else ""),
+                    prune=d.prune,
+                    resources=d.resources or None,
+                    sync_options=d.sync_options,
+                    initiated_by={"automated": True},
+                    retry=d.retry,
+                    self_heal_attempts=d.self_heal_attempts,
+                )
+            except (OperationInProgress, so.UnsupportedSyncOption, ClusterError) as exc:
+                raised.append(exc)
+                raise
+
+        params = {"prune": d.prune, "selfHealAttempts": d.self_heal_attempts, "resources": len(d.resources)}
+        result = actions.auto_sync(
+            self._gate(),
+            name,
+            self_heal=d.self_heal,
+            request=request,
+            revision=d.revision_text,
+            parameters=params,
+        )
+        for warning in result.warnings:
+            self.log.warning(warning, app=name)
+        if raised and isinstance(raised[0], OperationInProgress):
             # stale read: an operation was set meanwhile, so there is nothing to start
-            self.log.warning(f"Failed to initiate auto-sync to {d.revision_text}: {exc}", app=name)
+            self.log.warning(f"Failed to initiate auto-sync to {d.revision_text}: {raised[0]}", app=name)
             return ""
-        except (so.UnsupportedSyncOption, ClusterError) as exc:
-            message = f"Failed to initiate auto-sync to {d.revision_text}: {exc}"
+        if not result.ok:
+            message = f"Failed to initiate auto-sync to {d.revision_text}: {result.message}"
             self.log.error(message, app=name)
-            return str(exc)
+            return result.message
         self._skip_logged.pop(name, None)
         action = "self-heal" if d.self_heal else "sync"
         self.log.info(
@@ -452,6 +519,10 @@ class Controller:
             except ClusterError as exc:
                 self.log.warning("could not release the operation lease", app=name, error=exc.message)
         self._held.clear()
+
+
+def decide_enabled(app: Obj) -> bool:
+    return automated(app) is not None
 
 
 def _skip_reconcile(app: Obj) -> bool:

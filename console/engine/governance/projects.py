@@ -254,7 +254,14 @@ class ProjectCluster:
 
 
 def _is_destination_matched(project: AppProject, server: str, name: str, namespace: str) -> bool:
-    """PT:isDestinationMatched as specified in argocd-features.md §6.2."""
+    """PT:isDestinationMatched (argocd-features.md §6.2) with argo-cd#28854's grouping: a `!name`
+    or `!server` entry rejects only where its namespace matches.
+
+    One departure (docs/design-notes.md): a `!namespace` entry rejects when the entry's cluster
+    matches by server *or by name*. Argo requires a server match, so `{name: prod, namespace:
+    '!kube-system'}` — the cluster named, not its URL — silently permits kube-system there; trueup
+    always knows both the name and the server of the destination, and denies.
+    """
     any_matched = False
     for item in project.spec.destinations:
         name_m = name != "" and _glob_match_negatable(item.name, name)
@@ -263,10 +270,9 @@ def _is_destination_matched(project: AppProject, server: str, name: str, namespa
         if (server_m or name_m) and ns_m:
             any_matched = True
         elif (
-            (not name_m and is_deny_pattern(item.name))
-            or (not server_m and is_deny_pattern(item.server) and ns_m)
-            or (not ns_m and is_deny_pattern(item.namespace) and server_m)
-        ):
+            ((not name_m and is_deny_pattern(item.name)) or (not server_m and is_deny_pattern(item.server)))
+            and ns_m
+        ) or (not ns_m and is_deny_pattern(item.namespace) and (server_m or name_m)):
             return False
     return any_matched
 

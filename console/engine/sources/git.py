@@ -24,8 +24,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -429,6 +430,48 @@ class GitCache:
         info = CommitInfo(sha=fields[0], author=fields[1], email=fields[2], date=fields[3], subject=fields[4])
         st.infos[full] = info
         return info
+
+    def log(
+        self,
+        repo_url: str,
+        sha: str,
+        paths: Sequence[str] = (),
+        *,
+        since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[CommitInfo]:
+        """Commits reachable from `sha` that touched any of `paths` (repo-relative; none or "."
+        means the whole repository), newest first. Paths leaving the repository are ignored, and
+        pathspecs are literal (no `:(magic)` from a manifest)."""
+        url = validate_repo_url(repo_url, allow_file=self.allow_file_urls)
+        full = self.resolve(url, sha)
+        specs: list[str] = []
+        whole = not paths
+        for raw in paths:
+            norm = posixpath.normpath(raw.strip().lstrip("/")) if raw.strip() else "."
+            if norm == ".":
+                whole = True
+            elif not norm.startswith("../") and norm != "..":
+                specs.append(norm)
+        if not whole and not specs:
+            return []
+        args = [
+            "--literal-pathspecs",
+            "log",
+            "--no-show-signature",
+            f"--max-count={max(1, int(limit))}",
+            "--format=%H%x00%an%x00%ae%x00%aI%x00%s",
+        ]
+        if since is not None:
+            args.append(f"--since={since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        args += [full, "--", *([] if whole else specs)]
+        out = self._run(self._key(url), args, url=url)
+        commits = []
+        for line in out.splitlines():
+            fields = line.split("\x00")
+            if len(fields) == 5:
+                commits.append(CommitInfo(*fields))
+        return commits
 
     def mirror_path(self, repo_url: str) -> Path:
         url = validate_repo_url(repo_url, allow_file=self.allow_file_urls)

@@ -96,10 +96,27 @@ def execute(run: Pass) -> str:
         except Superseded:
             pass  # persist reports the Terminating phase it just wrote
         return tk.TERMINATING  # observable; the next pass terminates, as Argo's controller does
+    if _blocked_by_window(run):
+        return tk.RUNNING
     waiting = _retry_gate(run)
     if waiting is not None:
         return waiting
     return _sync(run)
+
+
+def _blocked_by_window(run: Pass) -> bool:
+    """Argo's syncWindowPreventsSync: the operation waits, Running, with Argo's message."""
+    from console.engine.sync.windows import MSG_BLOCKED_BY_WINDOW, operation_blocked
+
+    if not operation_blocked(run.ws, run.store, run.app, run.state, run.now):
+        return False
+    if run.state.get("message") != MSG_BLOCKED_BY_WINDOW:
+        run.state["message"] = MSG_BLOCKED_BY_WINDOW
+        try:
+            run.persist(results=False)
+        except Superseded:
+            pass
+    return True
 
 
 def _retry_gate(run: Pass) -> str | None:

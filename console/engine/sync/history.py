@@ -56,6 +56,8 @@ def append_history(status: Obj, app: Obj, state: Obj, operation: Obj, *, deploye
         entry["deployStartedAt"] = state["startedAt"]
     if operation.get("initiatedBy"):
         entry["initiatedBy"] = copy.deepcopy(operation["initiatedBy"])
+    if operation.get("info"):  # `argocd app sync --info`: the reason (incident) shows in history
+        entry["info"] = copy.deepcopy(operation["info"])
     history.append(entry)
     limit = history_limit(app)
     status["history"] = history[-limit:] if limit > 0 else []
@@ -74,16 +76,19 @@ def rollback(
     initiated_by: dict[str, Any],
     dry_run: bool = False,
     prune: bool = False,
+    allow_automated: bool = False,
+    info: list[dict[str, Any]] | None = None,
 ) -> Obj:
     """Request a sync to history entry `history_id` (hooks skipped). Raises RollbackRefused, or
-    OperationInProgress when an operation is running."""
+    OperationInProgress when an operation is running. `allow_automated`: a break-glass rollback
+    (auto-sync was suspended for it by the governance gate)."""
     try:
         app = store.get_app(name)
     except Exception as exc:  # NotFound
         raise UnknownApplication(f"application {name!r} not found (see `trueup app list`)") from exc
     if (app.get("metadata") or {}).get("deletionTimestamp"):
         raise RollbackRefused(f"application {name} is being deleted")
-    if _automated(app):
+    if _automated(app) and not allow_automated:
         raise RollbackRefused(MSG_AUTO_SYNC)
     entry = next((h for h in entries(app) if h.get("id") == history_id), None)
     if entry is None:
@@ -102,4 +107,5 @@ def rollback(
         apply_strategy=True,
         initiated_by=initiated_by,
         source=entry.get("source"),
+        info=info,
     )

@@ -40,6 +40,41 @@ from console.cli.main import build_parser, parse
         (["app", "manifests", "a", "--source", "live"], {"source": "live"}),
         (["project", "get", "payments", "-o", "json"], {"name": "payments", "output": "json"}),
         (["controller", "run", "--once"], {"once": True}),
+        (
+            ["console", "--theme", "high-contrast", "--no-color", "--ascii"],
+            {"theme": "high-contrast", "no_color": True, "ascii": True},
+        ),
+        (["demo", "/tmp/x", "--theme", "ansi"], {"theme": "ansi", "demo_args": ["/tmp/x"]}),
+        (["app", "resources", "a", "-o", "tree"], {"app": "a", "output": "tree"}),
+        (["app", "events", "a", "-o", "json"], {"app": "a", "output": "json"}),
+        (
+            [
+                "app",
+                "logs",
+                "a",
+                "--kind",
+                "Deployment",
+                "--name",
+                "web",
+                "-c",
+                "c",
+                "--tail",
+                "5",
+                "-f",
+                "-p",
+            ],
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "container": "c",
+                "tail": 5,
+                "follow": True,
+                "previous": True,
+            },
+        ),
+        (["changes"], {"app": None, "project": None, "since": None}),
+        (["changes", "a", "--since", "2h", "-o", "json"], {"app": "a", "since": "2h", "output": "json"}),
+        (["changes", "-p", "payments", "-p", "risk"], {"project": ["payments", "risk"]}),
         (["init", "/tmp/w", "--control-context", "prod"], {"dir": "/tmp/w", "control_context": "prod"}),
         (["cluster", "add", "dev", "--sim"], {"name": "dev", "sim": True}),
         (["cluster", "add", "p", "--kubeconfig", "k", "--context", "c"], {"kubeconfig": "k", "context": "c"}),
@@ -107,6 +142,7 @@ from console.cli.main import build_parser, parse
 )
 def test_parses(argv: list[str], attrs: dict[str, object]) -> None:
     args = parse(argv)
+    assert callable(args.run)  # every leaf has a handler
     for key, value in attrs.items():
         assert getattr(args, key) == value, key
 

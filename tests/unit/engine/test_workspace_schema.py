@@ -70,6 +70,9 @@ def _load(tmp_path: Path, **top: Any) -> Any:
         ({"controlCluster": ["x"]}, "controlCluster: must be a string, got ['x']"),
         ({"users": ["alice"]}, "users: must be a mapping, got ['alice']"),
         ({"inventory": {"roots": "apps"}}, "inventory.roots: must be a list, got 'apps'"),
+        ({"console": {"keymap": {"apps.filter": 5}}}, "console.keymap.apps.filter: must be a string, got 5"),
+        ({"console": {"ascii": "yes"}}, "console.ascii: must be true or false, got 'yes'"),
+        ({"console": ["dark"]}, "console: must be a mapping, got ['dark']"),
     ],
 )
 def test_wrong_types_name_the_field(tmp_path: Path, top: dict[str, Any], message: str) -> None:
@@ -101,3 +104,9 @@ def test_valid_settings_load(tmp_path: Path) -> None:
         "a/b",
     )
     assert _load(tmp_path, settings=None).settings.repo_error_grace_period == 180.0
+
+
+def test_console_settings_load(tmp_path: Path) -> None:
+    ws = _load(tmp_path, console={"theme": "light", "keymap": {"apps.filter": "f"}, "ascii": True})
+    assert (ws.console.theme, ws.console.keymap, ws.console.ascii) == ("light", {"apps.filter": "f"}, True)
+    assert _load(tmp_path).console.keymap == {}

@@ -9,6 +9,7 @@ from console.cluster.sim.controllers import (  # noqa: F401  (imported for regis
     crd,
     daemonset,
     deployment,
+    events,
     hpa,
     ingress,
     job,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from console.cluster.sim.clock import rfc3339
+from console.cluster.sim.controllers import events
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KCM,
@@ -76,10 +77,16 @@ def _scale(core: Core, rs: Obj, d: Obj, replicas: int) -> Obj:
     want_ann = {DESIRED: str(d_replicas), MAX: str(d_replicas + surge)}
     if _replicas(rs) == replicas and all(ann.get(k) == v for k, v in want_ann.items()):
         return rs
+    old = _replicas(rs)
     new = copy.deepcopy(rs)
     new["spec"]["replicas"] = replicas
     new["metadata"].setdefault("annotations", {}).update(want_ann)
-    return core.write_as(new, KCM)
+    out = core.write_as(new, KCM)
+    if old != replicas:
+        way = "up" if replicas > old else "down"
+        msg = f"Scaled {way} replica set {rs['metadata']['name']} from {old} to {replicas}"
+        events.record(core, d, events.NORMAL, "ScalingReplicaSet", msg, "deployment-controller")
+    return out
 
 
 def _set(
@@ -145,6 +152,9 @@ def reconcile(core: Core, key: Key) -> None:
         if spec.get("minReadySeconds"):
             rs_obj["spec"]["minReadySeconds"] = spec["minReadySeconds"]
         new_rs = core.write_as(rs_obj, KCM, create=True)
+        if start:
+            msg = f"Scaled up replica set {new_rs['metadata']['name']} from 0 to {start}"
+            events.record(core, d, events.NORMAL, "ScalingReplicaSet", msg, "deployment-controller")
         rss.append(new_rs)
         conds = _set(
             conds,

@@ -10,6 +10,7 @@ from typing import Any
 
 from console.cluster.api import split_api_version
 from console.cluster.sim.clock import rfc3339
+from console.cluster.sim.controllers import events
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import KCM, set_condition, ts, update_status
 from console.cluster.sim.core import Core
@@ -82,6 +83,16 @@ def reconcile(core: Core, key: Key) -> None:
         scaled["spec"]["replicas"] = desired
         core.write_as(scaled, KCM, subresource="scale")
         status["lastScaleTime"] = now_s
+        if current < lo:
+            why = "Current number of replicas below Spec.MinReplicas"
+        elif current > hi:
+            why = "Current number of replicas above Spec.MaxReplicas"
+        elif desired > current:
+            why = "cpu resource utilization (percentage of request) above target"
+        else:
+            why = "All metrics below target"
+        msg = f"New size: {desired}; reason: {why}"
+        events.record(core, hpa, events.NORMAL, "SuccessfulRescale", msg, "horizontal-pod-autoscaler")
         conds = set_condition(
             conds,
             "AbleToScale",

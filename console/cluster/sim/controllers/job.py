@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from console.cluster.sim.clock import rfc3339
+from console.cluster.sim.controllers import events
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KCM,
@@ -147,6 +148,12 @@ def reconcile(core: Core, key: Key) -> None:
         for p in active:
             core.delete_obj(p)
         active = []
+        if terminal == "Complete":
+            events.record(core, job, events.NORMAL, "Completed", "Job completed", "job-controller")
+        else:
+            reason = next(c.get("reason", "") for c in conds if c.get("type") == "Failed")
+            message = next(c.get("message", "") for c in conds if c.get("type") == "Failed")
+            events.record(core, job, events.WARNING, reason, message, "job-controller")
     else:
         want = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
         missing = max(0, want - len(active))
@@ -163,7 +170,10 @@ def reconcile(core: Core, key: Key) -> None:
                     pod = pod_from_template(
                         spec.get("template") or {}, key[2], job, generate_name=f"{job['metadata']['name']}-"
                     )
-                    active.append(core.write_as(pod, KCM, create=True))
+                    created = core.write_as(pod, KCM, create=True)
+                    active.append(created)
+                    msg = f"Created pod: {created['metadata']['name']}"
+                    events.record(core, job, events.NORMAL, "SuccessfulCreate", msg, "job-controller")
             else:
                 core.enqueue(key, not_before.timestamp())
         if deadline is not None:

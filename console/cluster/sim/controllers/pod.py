@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from console.cluster.sim.clock import rfc3339
+from console.cluster.sim.controllers import kubelet_events as kev
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KUBELET,
     NODE_IP,
     NODE_NAME,
+    full_image,
     later,
     set_condition,
     ts,
@@ -33,19 +35,6 @@ Obj = dict[str, Any]
 START_AFTER = 2.0
 JOB_RUN_FOR = 3.0
 PULL_BACKOFF_AFTER = 10.0
-
-
-def full_image(image: str) -> str:
-    """docker.io/library normalisation, as containerd reports images."""
-    name = image.split("@", 1)[0]
-    first = name.split("/", 1)[0]
-    if "/" not in name:
-        name = f"docker.io/library/{name}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        name = f"docker.io/{name}"
-    if ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    return name
 
 
 def _hex(*parts: str) -> str:
@@ -87,6 +76,7 @@ def reconcile(core: Core, key: Key) -> None:
         bound["spec"]["nodeName"] = NODE_NAME
         pod = core.system_update(bound)
         spec = pod["spec"]
+        kev.scheduled(core, pod)
     now = core.now()
     now_s = rfc3339(now)
     created = ts(pod["metadata"].get("creationTimestamp")) or now
@@ -222,6 +212,9 @@ def reconcile(core: Core, key: Key) -> None:
             }
         )
     status["containerStatuses"] = statuses
+    pull_due = kev.containers(core, pod, start_dt, now, statuses)
+    if pull_due is not None:
+        next_due = pull_due if next_due is None else min(next_due, pull_due)
     terminated = [s for s in statuses if "terminated" in (s.get("state") or {})]
     if containers and len(terminated) == len(containers):
         failed = any(s["state"]["terminated"]["exitCode"] for s in terminated)

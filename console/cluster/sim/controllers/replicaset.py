@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from console.cluster.sim.controllers import events
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KCM,
@@ -29,13 +30,18 @@ def reconcile(core: Core, key: Key) -> None:
         template = spec.get("template") or {}
         for _ in range(want - len(pods)):
             pod = pod_from_template(template, ns, rs, generate_name=f"{rs['metadata']['name']}-")
-            pods.append(core.write_as(pod, KCM, create=True))
+            created = core.write_as(pod, KCM, create=True)
+            pods.append(created)
+            msg = f"Created pod: {created['metadata']['name']}"
+            events.record(core, rs, events.NORMAL, "SuccessfulCreate", msg, "replicaset-controller")
     elif len(pods) > want:
         # Scale down: not-ready pods first, then the newest (the real controller's ranking, simplified).
         ranked = sorted(pods, key=lambda p: (is_ready(p), _neg(p["metadata"].get("creationTimestamp", ""))))
         doomed = sorted(ranked[: len(pods) - want], key=lambda p: p["metadata"]["name"])
         for p in doomed:
             core.delete_obj(p)
+            msg = f"Deleted pod: {p['metadata']['name']}"
+            events.record(core, rs, events.NORMAL, "SuccessfulDelete", msg, "replicaset-controller")
         pods = [p for p in pods if p not in doomed]
     pods = [core.find("", "Pod", ns, p["metadata"]["name"]) or p for p in pods]
     tlabels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from console.cluster.sim.controllers import events
 from console.cluster.sim.controllers.registry import register
 from console.cluster.sim.controllers.util import (
     KCM,
@@ -95,7 +96,16 @@ def _create_pod(core: Core, ss: Obj, i: int, rev_name: str) -> Obj:
         volumes.append({"name": vname, "persistentVolumeClaim": {"claimName": claim}})
     if not volumes:
         del pod["spec"]["volumes"]
-    return core.write_as(pod, KCM, create=True)
+    created = core.write_as(pod, KCM, create=True)
+    msg = f"create Pod {pod_name} in StatefulSet {name} successful"
+    events.record(core, ss, events.NORMAL, "SuccessfulCreate", msg, "statefulset-controller")
+    return created
+
+
+def _delete_pod(core: Core, ss: Obj, pod: Obj) -> None:
+    core.delete_obj(pod)
+    msg = f"delete Pod {pod['metadata']['name']} in StatefulSet {ss['metadata']['name']} successful"
+    events.record(core, ss, events.NORMAL, "SuccessfulDelete", msg, "statefulset-controller")
 
 
 @register("apps", "StatefulSet")
@@ -125,7 +135,7 @@ def reconcile(core: Core, key: Key) -> None:
     for i in extra:
         if ordered and not all(is_ready(pods[j]) for j in pods if j < i):
             break
-        core.delete_obj(pods.pop(i))
+        _delete_pod(core, ss, pods.pop(i))
         if ordered:
             break
     partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0))
@@ -140,7 +150,7 @@ def reconcile(core: Core, key: Key) -> None:
             if i >= partition and (p["metadata"].get("labels") or {}).get(REV_LABEL) != update_rev
         ]
         if stale:
-            core.delete_obj(pods.pop(max(stale)))
+            _delete_pod(core, ss, pods.pop(max(stale)))
     live = [core.find("", "Pod", key[2], p["metadata"]["name"]) or p for p in pods.values()]
     old_status = ss.get("status") or {}
     current_rev = old_status.get("currentRevision") or update_rev

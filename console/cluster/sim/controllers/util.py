@@ -181,3 +181,16 @@ def update_status(core: Core, obj: Obj, status: Obj, manager: str = KCM) -> Obj:
     new = copy.deepcopy(obj)
     new["status"] = status
     return core.write_as(new, manager, subresource="status")
+
+
+def full_image(image: str) -> str:
+    """docker.io/library normalisation, as containerd reports images."""
+    name = image.split("@", 1)[0]
+    first = name.split("/", 1)[0]
+    if "/" not in name:
+        name = f"docker.io/library/{name}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = f"docker.io/{name}"
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name

@@ -249,6 +249,45 @@ IN_CLUSTER = "https://kubernetes.default.svc"
             "a",
             False,
         ),
+        # argo-cd#28854: a name deny, like a server deny, rejects only within its namespaces
+        (
+            [{"name": "!prod", "namespace": "team-a"}, {"server": "*", "namespace": "*"}],
+            "https://p",
+            "prod",
+            "team-b",
+            True,
+        ),
+        (
+            [{"name": "!prod", "namespace": "team-a"}, {"server": "*", "namespace": "*"}],
+            "https://p",
+            "prod",
+            "team-a",
+            False,
+        ),
+        # trueup: a namespace deny on an entry that names its cluster (not its URL) rejects there
+        # (Argo requires a server match, which a name-only entry never has; design-notes.md)
+        (
+            [{"name": "dev", "namespace": "team-*"}, {"name": "dev", "namespace": "!team-b"}],
+            "https://dev",
+            "dev",
+            "team-b",
+            False,
+        ),
+        (
+            [{"name": "dev", "namespace": "team-*"}, {"name": "dev", "namespace": "!team-b"}],
+            "https://dev",
+            "dev",
+            "team-a",
+            True,
+        ),
+        # ... and only on that cluster
+        (
+            [{"name": "dev", "namespace": "!kube-system"}, {"server": "*", "namespace": "*"}],
+            "https://prod",
+            "prod",
+            "kube-system",
+            True,
+        ),
     ],
 )
 def test_is_destination_permitted(

@@ -1,0 +1,1 @@
+"""Dialogs shown over a screen (help now; confirmations arrive with the actions)."""

@@ -1,0 +1,1 @@
+"""The console's screens: Applications (home), Application (one app), Changes (timeline)."""
