@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from console.cli import governance
 from console.cli.args import fmt, with_workspace
 from console.cli.context import get_app
 from console.cli.errors import CommandError
@@ -13,7 +14,7 @@ from console.cli.output import emit_json, emit_yaml, one_line, table
 from console.engine.runbooks import library
 from console.engine.runbooks.facts import FactError, Facts
 from console.engine.runbooks.walk import Walk, suggest, walk
-from console.engine.workspace import Workspace, current_user
+from console.engine.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -40,7 +41,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("name", metavar="NAME", help="runbook name or alias (see `trueup runbook list`)")
     run.add_argument("app", metavar="APP", help="application name")
     run.add_argument(
-        "--incident", metavar="ID", help="incident reference (fills break-glass reasons, tags the record)"
+        "--incident",
+        metavar="ID",
+        help="incident reference: fills break-glass reasons and records the walk-through in the audit "
+        "chain (`trueup audit report --incident ID` lists it)",
     )
     run.add_argument(
         "--no-prepare",
@@ -75,8 +79,9 @@ def _get(ws: Workspace, name: str) -> library.Loaded:
     return loaded
 
 
-def _facts(ws: Workspace, app: str) -> Facts:
-    get_app(ws, app)
+def _facts(ws: Workspace, args: argparse.Namespace, app: str) -> Facts:
+    """The app's facts, for a user who may read it (`applications, get`; exit 3 otherwise)."""
+    governance.require_get(ws, args, get_app(ws, app))
     try:
         return Facts(ws, app)
     except FactError as exc:
@@ -131,7 +136,7 @@ def cmd_runbook_show(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_runbook_suggest(ws: Workspace, args: argparse.Namespace) -> int:
     lib = _library(ws)
-    facts = _facts(ws, args.app)
+    facts = _facts(ws, args, args.app)
     fits, facts = suggest(ws, lib, args.app, facts)
     cmp = facts.comparison
     state = f"{cmp.sync_status}, {cmp.health.status}"
@@ -162,14 +167,39 @@ def cmd_runbook_suggest(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_runbook_run(ws: Workspace, args: argparse.Namespace) -> int:
     loaded = _get(ws, args.name)
-    facts = _facts(ws, args.app)
-    result = walk(ws, loaded, args.app, incident=args.incident or "", prepare=args.prepare, facts=facts)
+    facts = _facts(ws, args, args.app)
+    user = governance.identity(ws, args).user
+    audit: dict[str, Any] | None = None
+    if args.incident:
+        from console.engine.runbooks.record import recorded_walk
+
+        gated, result = recorded_walk(
+            governance.gate(ws, args),
+            ws,
+            loaded,
+            args.app,
+            incident=args.incident,
+            prepare=args.prepare,
+            facts=facts,
+        )
+        governance.finish(gated)
+        if result is None:  # the gate let it through but the walk did not run
+            raise CommandError(gated.message or "the walk did not run", gated.code or 1)
+        audit = {"intentSeq": gated.audit_seq, "resultSeq": gated.result_seq}
+    else:
+        result = walk(ws, loaded, args.app, prepare=args.prepare, facts=facts, actor=user)
     if args.output == "json":
         out = result.to_json()
-        out["actor"] = current_user()
+        out["actor"] = user
+        out["audit"] = audit
         emit_json(out)
         return 0
     _print_walk(result)
+    if audit is not None:
+        print(
+            f"\nRecorded in the audit chain (records {audit['intentSeq']}-{audit['resultSeq']}, "
+            f"incident {one_line(args.incident, 80)}): trueup audit report --incident {one_line(args.incident, 80)}"
+        )
     return 0
 
 
@@ -179,7 +209,7 @@ def _print_walk(w: Walk) -> None:
     print(f"Runbook {w.runbook.name}: {spec.title}{ref}")
     print(
         f"Application {w.app} at {w.at.strftime('%Y-%m-%d %H:%M:%S UTC')}"
-        + (f", incident {w.incident}" if w.incident else "")
+        + (f", incident {one_line(w.incident, 80)}" if w.incident else "")
     )
     for i, s in enumerate(w.steps, start=1):
         print()

@@ -39,14 +39,15 @@ class Options:
     incident: str = ""
     prepare: bool = True  # prepare a revert commit when the conclusion is "revert"
     title: str = ""
+    actor: str = ""  # who the prepared revert commit is by (default: the login name)
 
 
 def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-def actor_identity(facts: Facts) -> Identity:
-    user = current_user()
+def actor_identity(facts: Facts, user: str = "") -> Identity:
+    user = user or current_user()
     info = facts.ws.users.get(user) if isinstance(facts.ws.users, dict) else None
     if isinstance(info, dict) and info.get("name") and info.get("email"):
         return Identity(str(info["name"]), str(info["email"]))
@@ -157,7 +158,13 @@ def _revert(
     note = f"Prepared by trueup runbook for {facts.name}" + (f" ({opts.incident})" if opts.incident else "")
     try:
         prepared = prepare_revert(
-            clone, facts.target_branch, sha, facts.name, actor_identity(facts), note=note, at=facts.now
+            clone,
+            facts.target_branch,
+            sha,
+            facts.name,
+            actor_identity(facts, opts.actor),
+            note=note,
+            at=facts.now,
         )
     except CloneError as exc:
         return Suggestion(

@@ -57,6 +57,8 @@ class Walk:
     at: datetime
     steps: list[StepOutcome] = field(default_factory=list)
     incident: str = ""
+    facts: Facts | None = field(default=None, repr=False, compare=False)
+    results: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def conclusion(self) -> StepOutcome | None:
@@ -97,12 +99,13 @@ def walk(
     incident: str = "",
     prepare: bool = True,
     facts: Facts | None = None,
+    actor: str = "",
 ) -> Walk:
     facts = facts or Facts(ws, app)
     rb = loaded.runbook
-    out = Walk(loaded, app, facts.now, incident=incident)
-    opts = actions.Options(incident=incident, prepare=prepare, title=rb.spec.title)
-    results: list[dict[str, Any]] = []
+    out = Walk(loaded, app, facts.now, incident=incident, facts=facts)
+    opts = actions.Options(incident=incident, prepare=prepare, title=rb.spec.title, actor=actor)
+    results = out.results
     concluded = False
     for step in rb.spec.steps:
         result = evaluate(facts, step.check, step.params) if step.check else None
@@ -120,6 +123,22 @@ def walk(
         data = so.result.data if so.result else {}
         so.suggestion = actions.render(facts, so.branch, data, results, opts, decisive=so.decisive)
     return out
+
+
+def take_action(
+    w: Walk, index: int, branch: Branch, *, incident: str = "", actor: str = ""
+) -> actions.Suggestion:
+    """The suggestion of `branch` (the one the responder chose for step `index`) rendered as
+    an action to take now: a revert is prepared on its branch of the working clone (never
+    pushed), an ignore rule is computed and verified. Cluster actions stay suggestions: the
+    caller hands them to the normal RBAC and break-glass paths."""
+    if w.facts is None:
+        raise ValueError("this walk has no facts to act on")
+    so = w.steps[index]
+    spec = w.runbook.runbook.spec
+    opts = actions.Options(incident=incident or w.incident, prepare=True, title=spec.title, actor=actor)
+    data = so.result.data if so.result else {}
+    return actions.render(w.facts, branch, data, w.results, opts, decisive=True)
 
 
 @dataclass

@@ -125,6 +125,13 @@ class ApplicationScreen(ConsoleScreen):
         ),
         Binding("c", "changes", "Changes", id="app.changes", tooltip="Change timeline of this application"),
         Binding(
+            "b",
+            "runbook",
+            "Runbook",
+            id="app.runbook",
+            tooltip="Walk the runbook that fits this application's state, with live evidence",
+        ),
+        Binding(
             "r",
             "refresh_app",
             "Refresh",
@@ -865,6 +872,9 @@ class ApplicationScreen(ConsoleScreen):
 
     def action_changes(self) -> None:
         self.console.open_changes(self.app_name)
+
+    def action_runbook(self) -> None:
+        self.console.open_runbook(None, self.app_name)
 
     def action_refresh_app(self) -> None:
         self.console.run_refresh([self.app_name])
