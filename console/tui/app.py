@@ -457,10 +457,10 @@ class TrueupApp(App[int]):
 
         open_runbook(self, runbook, app_name)
 
-    def runbook_names(self) -> list[str]:
+    def runbook_names(self, *, aliases: bool = False) -> list[str]:
         from console.tui.screens.runbook import runbook_names
 
-        return runbook_names(self)
+        return runbook_names(self, aliases=aliases)
 
     def filter_project(self, name: str) -> None:
         self.go_home()

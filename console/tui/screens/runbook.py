@@ -59,6 +59,30 @@ class StepList(OptionList):
     """The steps; carries the theme's tone classes for the screen's toned text."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(OptionList.COMPONENT_CLASSES) | set(TONE_CLASSES)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select",
+            "Decide",
+            id="runbook.steps.decide",
+            tooltip="Record the chosen decision for this step in the audit chain, then go to the next step",
+        ),
+        Binding(
+            "left",
+            "screen.branch(-1)",
+            "Branch",
+            id="runbook.prev-branch",
+            tooltip="Choose the previous decision branch",
+        ),
+        Binding(
+            "right",
+            "screen.branch(1)",
+            "Branch",
+            show=False,
+            id="runbook.next-branch",
+            tooltip="Choose the next decision branch",
+        ),
+    ]
 
 
 class RunbookScreen(ConsoleScreen):
@@ -75,21 +99,6 @@ class RunbookScreen(ConsoleScreen):
             "Decide",
             id="runbook.decide",
             tooltip="Record the chosen decision for this step in the audit chain, then go to the next step",
-        ),
-        Binding(
-            "left",
-            "branch(-1)",
-            "Branch",
-            id="runbook.prev-branch",
-            tooltip="Choose the previous decision branch",
-        ),
-        Binding(
-            "right",
-            "branch(1)",
-            "Branch",
-            show=False,
-            id="runbook.next-branch",
-            tooltip="Choose the next decision branch",
         ),
         Binding(
             "a",
@@ -130,7 +139,7 @@ class RunbookScreen(ConsoleScreen):
         self.walk: Walk | None = None
         self.error = ""
         self.note = ""
-        self.loading = True
+        self.busy = True
         self.chosen: dict[int, int] = {}  # step index -> branch index
         self.decided: dict[int, Decided] = {}
         self.taken: dict[int, Suggestion] = {}
@@ -206,7 +215,7 @@ class RunbookScreen(ConsoleScreen):
                 fits[0].why
             )
 
-        self.loading = True
+        self.busy = True
         self._gen = c.next_generation()
         c.load(self, "runbook-walk", self._gen, job)
 
@@ -215,7 +224,7 @@ class RunbookScreen(ConsoleScreen):
             message.stop()
             if message.generation != self._gen:
                 return
-            self.loading = False
+            self.busy = False
             if message.error:
                 self.error = message.error
             else:
@@ -387,7 +396,7 @@ class RunbookScreen(ConsoleScreen):
                         out.append("\n")
                         put(f"    {line}", "muted")
             out.append("\n")
-            put(self._act_hint(chosen), "info")
+            put("a: again (reports the same branch)" if taken else self._act_hint(chosen), "info")
         d = self.decided.get(i)
         if d is not None:
             out.append("\n")
@@ -465,7 +474,7 @@ class RunbookScreen(ConsoleScreen):
 
     def action_decide(self) -> None:
         w = self.walk
-        if w is None or self.loading:
+        if w is None or self.busy:
             return
         i = self.index()
         branch = self.branch_of(i)
@@ -497,7 +506,7 @@ class RunbookScreen(ConsoleScreen):
 
     def action_act(self) -> None:
         w = self.walk
-        if w is None or self.loading:
+        if w is None or self.busy:
             return
         i = self.index()
         branch = self.branch_of(i)
@@ -567,7 +576,9 @@ class RunbookScreen(ConsoleScreen):
                 self.taken[i] = sugg
                 if sugg.action == "ignore-rule" and sugg.snippet:
                     self.app.copy_to_clipboard(sugg.snippet)
-            note = result.message if result.ok else f"{branch.action} failed: {result.message}"
+            note = (
+                _short(result.message) if result.ok else f"{branch.action} failed: {_short(result.message)}"
+            )
             self.console.set_notice(f"{note} (audit #{result.audit_seq})", error=not result.ok)
         else:
             self.decided[i] = Decided(
@@ -597,12 +608,17 @@ class RunbookScreen(ConsoleScreen):
         self.console.set_notice("copied")
 
     def status_extra(self) -> str:
-        if self.loading:
+        if self.busy:
             return "running checks…"
         if self.walk is None:
             return ""
         c = self.walk.conclusion
         return f"conclusion: step {self.walk.steps.index(c) + 1}" if c is not None else "no conclusion"
+
+
+def _short(text: str, limit: int = 100) -> str:
+    s = " ".join(text.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def current_app(console: Any) -> str | None:
@@ -635,5 +651,11 @@ def open_runbook(console: Any, runbook: str | None, app_name: str | None) -> Non
     console.push_screen(RunbookScreen(name, runbook))
 
 
-def runbook_names(console: Any) -> list[str]:
-    return [r.name for r in library.load(console.ws).ordered()]
+def runbook_names(console: Any, *, aliases: bool = False) -> list[str]:
+    """The runbooks' names (with `aliases`, also their other names), for `:runbook`."""
+    out = []
+    for r in library.load(console.ws).ordered():
+        out.append(r.name)
+        if aliases:
+            out += r.runbook.metadata.aliases
+    return out
