@@ -102,3 +102,59 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "application 'nope' not found" in assert_one_line_error(r, 2)
     r = run_cli(*w, "runbook", "show", "outofsync", "-o", "json")
     assert r.returncode == 0 and json.loads(r.stdout)["metadata"]["name"] == "out-of-sync"
+
+
+def test_a_walk_under_an_incident_is_in_the_audit_chain_and_the_report(tmp_path: Path) -> None:
+    w, sha = _workspace(tmp_path)
+    listed = json.loads(run_cli(*w, "audit", "list", "-o", "json").stdout)
+    r = run_cli(*w, "runbook", "run", "out-of-sync", "web")  # no incident: a read, nothing recorded
+    assert r.returncode == 0 and "Recorded in the audit chain" not in r.stdout
+    assert json.loads(run_cli(*w, "audit", "list", "-o", "json").stdout) == listed
+
+    r = run_cli(*w, "runbook", "run", "out-of-sync", "web", "--incident", "INC-3", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    seqs = out["audit"]
+    intent, result = json.loads(run_cli(*w, "audit", "list", "--incident", "INC-3", "-o", "json").stdout)
+    assert (intent["seq"], result["seq"]) == (seqs["intentSeq"], seqs["resultSeq"])
+    assert (
+        intent["action"] == "runbook" and intent["phase"] == "intent" and intent["actor"]["user"] == "admin"
+    )
+    assert intent["parameters"] == {
+        "runbook": "out-of-sync",
+        "title": "Application OutOfSync",
+        "reference": "seed §24.1",
+        "via": "cli",
+    }
+    assert result["outcome"] == "succeeded" and result["intentSeq"] == intent["seq"]
+    steps = result["parameters"]["steps"]
+    assert [s["step"] for s in steps] == [s["id"] for s in out["steps"]]
+    assert steps[0]["result"] == "yes" and steps[0]["suggestedAction"] == "sync" and steps[0]["conclusive"]
+    assert result["parameters"]["conclusion"]["step"] == "git-ahead"
+    assert run_cli(*w, "audit", "verify").returncode == 0  # the records hash the same after the round trip
+
+    report = json.loads(run_cli(*w, "audit", "report", "--incident", "INC-3", "-o", "json").stdout)
+    [walk] = report["walks"]
+    assert walk["runbook"] == "out-of-sync" and walk["via"] == "cli" and len(walk["steps"]) == len(steps)
+    assert any(e["kind"] == "commit" and e["revision"] == sha for e in report["timeline"])
+    md = run_cli(*w, "audit", "report", "--incident", "INC-3").stdout
+    assert "## Runbook out-of-sync on web" in md and "\x1b" not in md  # the hostile subject, escaped
+    assert "| 1 | Is Git ahead of the live cluster? | git-ahead | yes: Git is 1 commit ahead" in md
+
+    # from an export: what the records say (no Git, no cluster)
+    export = tmp_path / "audit.jsonl"
+    assert run_cli(*w, "audit", "export", str(export)).returncode == 0
+    r = run_cli(*w, "audit", "report", "--incident", "INC-3", "--file", str(export), "-o", "json")
+    offline = json.loads(r.stdout)
+    assert r.returncode == 0 and offline["chain"]["ok"] and offline["walks"] == report["walks"]
+    assert offline["outcome"]["applications"] is None
+    assert [e["kind"] for e in offline["timeline"]] == ["runbook"]
+
+    # a user who may not read the app may not walk its runbook (and nothing is recorded)
+    r = run_cli(
+        *w, "runbook", "run", "out-of-sync", "web", "--incident", "INC-3", env={"TRUEUP_USER": "mallory"}
+    )
+    assert "mallory may not get applications/default/web" in assert_one_line_error(r, 3)
+    r = run_cli(*w, "runbook", "suggest", "web", env={"TRUEUP_USER": "mallory"})
+    assert_one_line_error(r, 3)
+    assert len(json.loads(run_cli(*w, "audit", "list", "--incident", "INC-3", "-o", "json").stdout)) == 2

@@ -148,3 +148,32 @@ async def test_runbook_command_names_apps_and_runbooks_and_records_nothing_by_lo
         assert isinstance(app.screen, RunbookScreen)
         assert app.screen.walk is not None and app.screen.walk.runbook.name == "bad-commit-autosynced"
     assert len(_records(root)) == before
+
+
+async def test_sync_suggestions_go_to_the_consoles_action_path(tmp_path: Path) -> None:
+    init_demo(tmp_path / "demo")
+    ws = load(tmp_path / "demo")
+    refresh(ws)
+    app = TrueupApp(load(ws.root), live=False)
+    app.incident = "INC-5"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.run_command_line(":runbook out-of-sync payments-api-prod-us")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunbookScreen) and screen.walk is not None
+        assert screen.walk.steps[0].branch is not None and screen.walk.steps[0].branch.action == "sync"
+        # without the console's action path: the CLI line, which RBAC and break-glass check
+        await pilot.press("a")
+        assert (
+            "run it from a shell (RBAC and break-glass apply): trueup app sync payments-api-prod-us"
+            in app.notice
+        )
+        # with it: handed over with the incident as the reason; nothing ran here
+        calls: list[tuple[object, ...]] = []
+        app.start_action = lambda *a, **kw: calls.append((*a, kw))  # type: ignore[attr-defined]
+        await pilot.press("a")
+        assert calls == [("sync", "payments-api-prod-us", {"reason": "INC-5"})]
+        assert (app.fleet["payments-api-prod-us"].get("status") or {}).get("sync", {}).get(
+            "status"
+        ) == "OutOfSync"

@@ -87,8 +87,8 @@ class StepList(OptionList):
 
 class RunbookScreen(ConsoleScreen):
     DEFAULT_CSS = """
-    RunbookScreen #rb-header { height: auto; max-height: 3; padding: 0 1; }
-    RunbookScreen #rb-steps { height: auto; max-height: 9; border: none; padding: 0; }
+    RunbookScreen #rb-header { height: auto; max-height: 3; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    RunbookScreen #rb-steps { height: auto; max-height: 35%; border: none; padding: 0; }
     RunbookScreen #rb-scroll { height: 1fr; }
     RunbookScreen #rb-detail { padding: 0 1; }
     """
@@ -284,13 +284,12 @@ class RunbookScreen(ConsoleScreen):
         if self.incident:
             append_safe(out, f"incident {self.incident}")
         else:
-            append_safe(
-                out, "no incident set (i sets it; decisions are recorded under it)", st.get("warn") or ""
-            )
+            append_safe(out, "incident: none (i sets it)", st.get("warn") or "")
         if self.walk_seq is not None:
             append_safe(out, f" · recorded: walk #{self.walk_seq}, {len(self.decided)} decisions")
         else:
             append_safe(out, " · nothing recorded yet")
+        append_safe(out, f" · as {self.console.user}")
         if self.note:
             out.append("\n")
             append_safe(out, self.note, st.get("muted") or "")
@@ -361,46 +360,62 @@ class RunbookScreen(ConsoleScreen):
         if so.result is not None:
             put(f"{so.step.check}: ", "muted")
             put(f"{so.outcome} — {so.result.summary}", "muted" if so.outcome == "unknown" else "")
-            for e in so.result.evidence:
-                out.append("\n")
-                put(f"  - {e}")
         else:
             put("a question for you: ", "info")
             put(so.step.hint or "answer it, then choose the branch that fits")
+        # what to do first (the chosen decision, its action, what is recorded), then why
         chosen = self.branch_of(i)
-        if so.step.branches:
-            out.append("\n")
-            put("Decision (←/→ to choose, Enter records it):", "muted")
-        for b in so.step.branches:
-            out.append("\n")
-            mark = ("> " if self.console.ascii else "▶ ") if b is chosen else "  "
-            put(mark, "info" if b is chosen else "")
-            when = "/".join(b.when)
-            put(f"[{when}] ", "muted")
-            put(b.decision, "" if b is chosen else "muted")
-            if b.action != "none":
-                put(f"  → {b.action}", "warn" if b.conclusive else "info")
-            if b is so.branch and b is not chosen:
-                put("  (the check's answer)", "muted")
         taken = self.taken.get(i)
-        sugg = taken or (so.suggestion if chosen is so.branch else None)
-        if chosen is not None and chosen.action != "none":
+        if chosen is not None:
             out.append("\n")
-            if sugg is not None:
-                put(("Done: " if taken else "Suggested: ") + sugg.text, "ok" if taken else "")
-                for cmd in sugg.commands:
-                    out.append("\n")
-                    put(f"  $ {cmd}", "muted")
-                if sugg.snippet:
-                    for line in sugg.snippet.rstrip("\n").splitlines():
-                        out.append("\n")
-                        put(f"    {line}", "muted")
-            out.append("\n")
-            put("a: again (reports the same branch)" if taken else self._act_hint(chosen), "info")
+            put("> " if self.console.ascii else "▶ ", "info")
+            put(chosen.decision)
+            if chosen.action != "none":
+                put(f"  → {chosen.action}", "warn" if chosen.conclusive else "info")
+                out.append("\n")
+                put(
+                    "  a: again (reports the same branch)" if taken else f"  {self._act_hint(chosen)}", "info"
+                )
         d = self.decided.get(i)
         if d is not None:
             out.append("\n")
             put(f"Recorded: {d.branch.decision[:80]} — by {d.by} at {d.at} (audit #{d.seq})", "ok")
+        elif chosen is not None:
+            out.append("\n")
+            put(
+                "Enter records this decision"
+                + (" (←/→: another branch)" if len(so.step.branches) > 1 else ""),
+                "muted",
+            )
+        if so.result is not None and so.result.evidence:
+            out.append("\n")
+            put("Evidence:", "muted")
+            for e in so.result.evidence:
+                out.append("\n")
+                put(f"  - {e}")
+        others = [b for b in so.step.branches if b is not chosen]
+        if others:
+            out.append("\n")
+            put("Other branches:", "muted")
+        for b in others:
+            out.append("\n")
+            put(f"  [{'/'.join(b.when)}] ", "muted")
+            put(b.decision, "muted")
+            if b.action != "none":
+                put(f"  → {b.action}", "muted")
+            if b is so.branch:
+                put("  (the check's answer)", "info")
+        sugg = taken or (so.suggestion if chosen is so.branch else None)
+        if chosen is not None and chosen.action != "none" and sugg is not None:
+            out.append("\n")
+            put(("Done: " if taken else "Suggested: ") + sugg.text, "ok" if taken else "")
+            for cmd in sugg.commands:
+                out.append("\n")
+                put(f"  $ {cmd}", "muted")
+            if sugg.snippet:
+                for line in sugg.snippet.rstrip("\n").splitlines():
+                    out.append("\n")
+                    put(f"    {line}", "muted")
         box.update(out)
 
     def _act_hint(self, b: Branch) -> str:
@@ -409,7 +424,7 @@ class RunbookScreen(ConsoleScreen):
         if b.action == "ignore-rule":
             return "a: copy the ignore rule (add it to the Application in Git)"
         if b.action in CONSOLE_ACTIONS:
-            return f"a: {b.action} through RBAC and break-glass"
+            return f"a: {b.action} (through the console's RBAC and break-glass path)"
         return "a: show what to do"
 
     # ------------------------------------------------------------------ keys
