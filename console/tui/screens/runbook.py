@@ -82,6 +82,22 @@ class StepList(OptionList):
             id="runbook.next-branch",
             tooltip="Choose the next decision branch",
         ),
+        Binding(
+            "ctrl+d",
+            "screen.scroll_detail(1)",
+            "Detail down",
+            show=False,
+            id="runbook.detail-down",
+            tooltip="Scroll the step's evidence and suggestions down",
+        ),
+        Binding(
+            "ctrl+u",
+            "screen.scroll_detail(-1)",
+            "Detail up",
+            show=False,
+            id="runbook.detail-up",
+            tooltip="Scroll the step's evidence and suggestions up",
+        ),
     ]
 
 
@@ -605,6 +621,10 @@ class RunbookScreen(ConsoleScreen):
                 self.steps.highlighted = i + 1
         self._render_header()
         self._render_detail()
+
+    def action_scroll_detail(self, direction: int) -> None:
+        scroll = self.query_one("#rb-scroll", VerticalScroll)
+        scroll.scroll_relative(y=direction * max(1, scroll.size.height - 2), animate=False)
 
     def action_rewalk(self) -> None:
         self.start_walk()
