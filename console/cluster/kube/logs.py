@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from console.cluster.api import ClusterError
-from console.cluster.kube.errors import TRANSPORT_ERRORS
+from console.cluster.kube.stream import AbortableStream
 
 MAX_LINE = 64 * 1024  # a line longer than this is cut (a binary blob must not fill memory)
 
@@ -24,34 +23,14 @@ def log_query(container: str | None, tail: int | None, follow: bool, previous: b
     return q
 
 
-class KubeLogStream:
+class KubeLogStream(AbortableStream):
     """Lines of one open log connection; ends when the server closes it (container exited, or the
     non-follow read is complete) or when `close()` shuts the socket from another thread."""
-
-    def __init__(self, resp: Any, on_transport_error: Callable[[BaseException], ClusterError]) -> None:
-        self._resp = resp
-        self._on_transport_error = on_transport_error
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-        try:
-            self._resp.shutdown()
-        except Exception:  # best effort: the socket may already be gone
-            pass
 
     def __iter__(self) -> Iterator[str]:
         buf = b""
         try:
-            while not self.closed:
-                try:
-                    chunk = self._resp.read1(65536)
-                except TRANSPORT_ERRORS as exc:
-                    if self.closed:
-                        return
-                    raise self._on_transport_error(exc) from None
-                if not chunk:
-                    break
+            for chunk in self._chunks():
                 buf += chunk
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
@@ -62,8 +41,4 @@ class KubeLogStream:
             if buf and not self.closed:
                 yield buf.decode("utf-8", "replace")
         finally:
-            try:
-                self._resp.close()
-                self._resp.release_conn()
-            except Exception:  # best effort after an aborted socket
-                pass
+            self._release()

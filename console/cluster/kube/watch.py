@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from console.cluster.api import ClusterError, Gone, WatchEvent
-from console.cluster.kube.errors import TRANSPORT_ERRORS, error_from_status
+from console.cluster.kube.errors import error_from_status
+from console.cluster.kube.stream import AbortableStream
 
 
 def event_of(ev: dict[str, Any]) -> WatchEvent:
@@ -26,7 +27,7 @@ def event_of(ev: dict[str, Any]) -> WatchEvent:
     return WatchEvent(etype, obj)  # type: ignore[arg-type]
 
 
-class WatchStream(Iterator[WatchEvent]):
+class WatchStream(AbortableStream, Iterator[WatchEvent]):
     """Iterator over one open watch connection; ends when the server closes it (timeoutSeconds)."""
 
     def __init__(
@@ -35,10 +36,8 @@ class WatchStream(Iterator[WatchEvent]):
         on_transport_error: Callable[[BaseException], ClusterError],
         on_done: Callable[[WatchStream], None],
     ) -> None:
-        self._resp = resp
-        self._on_transport_error = on_transport_error
+        super().__init__(resp, on_transport_error)
         self._on_done = on_done
-        self.closed = False
         self._gen = self._events()
 
     def __iter__(self) -> Iterator[WatchEvent]:
@@ -47,26 +46,10 @@ class WatchStream(Iterator[WatchEvent]):
     def __next__(self) -> WatchEvent:
         return next(self._gen)
 
-    def close(self) -> None:
-        """Abort from any thread: the reading thread sees end of stream."""
-        self.closed = True
-        try:
-            self._resp.shutdown()
-        except Exception:  # best effort: the socket may already be gone
-            pass
-
     def _events(self) -> Iterator[WatchEvent]:
         buf = b""
         try:
-            while not self.closed:
-                try:
-                    chunk = self._resp.read1(65536)
-                except TRANSPORT_ERRORS as exc:
-                    if self.closed:
-                        return
-                    raise self._on_transport_error(exc) from None
-                if not chunk:
-                    return
+            for chunk in self._chunks():
                 buf += chunk
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
@@ -74,8 +57,4 @@ class WatchStream(Iterator[WatchEvent]):
                         yield event_of(json.loads(line))
         finally:
             self._on_done(self)
-            try:
-                self._resp.close()  # a half-read stream cannot be reused for keep-alive
-                self._resp.release_conn()
-            except Exception:  # best effort after an aborted socket
-                pass
+            self._release()
