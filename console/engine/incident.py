@@ -460,6 +460,16 @@ def _answer(step: dict[str, Any]) -> str:
     return summary if summary.startswith(f"{result}:") else f"{result}: {summary}"
 
 
+def _step_cells(s: dict[str, Any]) -> list[Any]:
+    decision = str(s.get("decision") or "-")
+    if s.get("suggestedAction") not in (None, "none"):
+        decision += f" [{s.get('suggestedAction')}]"
+    if s.get("overrides"):
+        decision += " (chosen over the suggested branch)"
+    evidence = "; ".join(str(e) for e in s.get("evidence") or [])
+    return [s.get("index"), s.get("question"), s.get("check") or "manual", _answer(s), evidence, decision]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     inc = _cell(report["incident"], 80)
     chain = report["chain"]
@@ -538,27 +548,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"walked by {_cell(w['actor'], 80)} at {w['time']} from the {_cell(w['via'], 20)}.",
             "",
         ]
-        lines += _table(
-            ["#", "Question", "Check", "Answer", "Evidence", "Decision"],
-            (
-                [
-                    s.get("index"),
-                    s.get("question"),
-                    s.get("check") or "manual",
-                    _answer(s),
-                    "; ".join(str(e) for e in s.get("evidence") or []),
-                    str(s.get("decision") or "-")
-                    + (
-                        f" [{s.get('suggestedAction')}]"
-                        if s.get("suggestedAction") not in (None, "none")
-                        else ""
-                    )
-                    + (" (chosen over the suggested branch)" if s.get("overrides") else ""),
-                ]
-                for s in w["steps"]
-            ),
-            [4, 160, 30, 240, 400, 300],
-        )
+        if not w["steps"]:
+            lines.append("No decision was recorded in this walk.")
+        else:
+            lines += _table(
+                ["#", "Question", "Check", "Answer", "Evidence", "Decision"],
+                (_step_cells(s) for s in w["steps"]),
+                [4, 160, 30, 240, 400, 300],
+            )
         c = w.get("conclusion")
         if c:
             lines += [
