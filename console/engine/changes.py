@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from console.cluster.api import ClusterError
@@ -34,6 +34,7 @@ from console.engine.diff.resource import OWN_MANAGER
 from console.engine.health import transitions as health_transitions
 from console.engine.live import LiveState
 from console.engine.sources import RepoError
+from console.engine.timestamps import parse_time as parse_time
 from console.engine.workspace import Workspace
 
 Obj = dict[str, Any]
@@ -67,15 +68,6 @@ class Change:
             out["revision"] = self.revision
         out.update(self.detail)
         return out
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 class Context:

@@ -130,6 +130,7 @@ class TrueupApp(App[int]):
         self.read_only = True
         self.controller = EmbeddedController(ws.root) if embedded_controller else None
         self.feed = FleetFeed(ws.root, self.post_message, watch=self.live)
+        self.feed.admit = self._may_see
         self.fleet: dict[str, Obj] = {}
         self.projects: dict[str, Obj] = {}
         self.facts: dict[str, fleet.AppFacts] = {}
@@ -291,7 +292,7 @@ class TrueupApp(App[int]):
     def _fleet_loaded(self, message: FleetLoaded) -> None:
         self.projects = {p["metadata"]["name"]: p for p in message.projects}
         self.windows = fleet.WindowIndex(self.projects)
-        self.fleet = {a["metadata"]["name"]: a for a in message.apps if self._may_see(a)}
+        self.fleet = {a["metadata"]["name"]: a for a in message.apps}  # the feed admitted them
         self.facts = {n: self._facts_of(a) for n, a in self.fleet.items()}
         self.loaded = True
         self._notify("fleet_loaded", None)
@@ -321,8 +322,6 @@ class TrueupApp(App[int]):
 
     def _apply_changes(self, changed: dict[str, Obj | None]) -> None:
         for name, obj in changed.items():
-            if obj is not None and not self._may_see(obj):
-                obj = changed[name] = None  # no longer (or never) visible to this user
             if obj is None:
                 self.fleet.pop(name, None)
                 self.facts.pop(name, None)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console.engine.timestamps import parse_time as parse_time
+
 GENESIS = "0" * 64
 
 # record phases: an attempt refused before anything ran, an intent (before), a result (after)
@@ -74,15 +76,6 @@ def record_hash(rec: dict[str, Any]) -> str:
 
 def rfc3339_micro(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def _plain(value: Any) -> Any:

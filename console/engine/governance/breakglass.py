@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cluster.api import Obj
+from console.engine.timestamps import parse_time as parse_time
 
 UNTIL_ANNOTATION = "trueup.dev/auto-sync-suspended-until"
 DETAIL_ANNOTATION = "trueup.dev/auto-sync-suspension"
@@ -30,15 +31,6 @@ MIN_REASON = 3
 # operation.info names (`argocd app sync --info name=value`): shown in `app history`
 INFO_REASON = "reason"
 INFO_BREAK_GLASS = "breakGlassAuditRecord"
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 class BreakGlassError(ValueError):

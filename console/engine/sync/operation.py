@@ -45,7 +45,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from console.cluster.api import Cluster, Conflict, NotFound, Obj
@@ -53,6 +53,8 @@ from console.engine.appstore import AppStore
 from console.engine.compare import cluster_time
 from console.engine.refresh import UnknownApplication
 from console.engine.sync import options as so
+from console.engine.timestamps import parse_time as parse_time
+from console.engine.timestamps import rfc3339 as rfc3339
 
 COMPLETED_PHASES = ("Failed", "Error", "Succeeded")
 MSG_IN_PROGRESS = "another operation is already in progress"
@@ -85,19 +87,6 @@ def cluster_now(cluster: Cluster) -> datetime:
     so several processes and the tests agree on it (and refresh writes status times on it too).
     """
     return cluster_time(cluster)
-
-
-def rfc3339(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 # --- predicates ----------------------------------------------------------------------------------
