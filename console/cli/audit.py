@@ -38,9 +38,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "export", help="write the chain as JSONL (line 1: the head; then one record a line)"
     )
     exp.add_argument("file", metavar="FILE", help="file to write (`-` for stdout)")
-    rep = au_sub.add_parser("report", help="the timeline of everything done under an incident reference")
+    rep = au_sub.add_parser(
+        "report",
+        help="the incident review: timeline, runbook walk-throughs, actions, revisions, actors, "
+        "policy checks, impact, outcome",
+    )
     rep.add_argument("--incident", required=True, metavar="ID", help="the --reason used (e.g. INC-42)")
-    rep.add_argument("--file", metavar="F", help="report from an export instead of the live chain")
+    rep.add_argument(
+        "--file",
+        metavar="F",
+        help="report from an export instead of the live chain (records only: no Git or cluster changes)",
+    )
+    rep.add_argument(
+        "--lookback",
+        metavar="T",
+        default="2h",
+        help="the timeline starts this long before the incident's first record (30m, 2h, 1d; default 2h)",
+    )
     rep.add_argument("-o", "--output", **fmt(["markdown", "json"], "markdown"))
 
     for leaf in (ls, ver, exp, rep):
@@ -160,8 +174,15 @@ def cmd_audit_export(ws: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_audit_report(ws: Any, args: argparse.Namespace) -> int:
-    from console.engine.audit.report import incident_report, render_markdown
+    from console.cli.governance import gate
     from console.engine.audit.verify import ExportError, read_export, verify_chain, verify_records
+    from console.engine.incident import build, render_markdown
+
+    m = _SINCE.match(str(args.lookback).strip())
+    if not m:
+        raise CommandError(f"--lookback {args.lookback!r}: give a duration such as 30m, 2h or 1d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+    lookback = timedelta(**{unit: int(m.group(1))})
 
     if args.file:
         try:
@@ -175,7 +196,11 @@ def cmd_audit_report(ws: Any, args: argparse.Namespace) -> int:
         records = chain.records()
         verdict = verify_chain(chain)
         where = f"control cluster {ws.control_cluster}"
-    report = incident_report(args.incident, records, verdict, where)
+    live = None if args.file else ws
+    visible = gate(ws, args).can_get_app if live is not None else None
+    report = build(args.incident, records, verdict, where, ws=live, visible=visible, lookback=lookback)
+    for err in report["errors"]:
+        warn(err)
     if args.output == "json":
         emit_json(report)
     else:

@@ -32,6 +32,8 @@ from console.cli import (
     rbac,
     refresh,
     repo,
+    runbook,
+    scenario,
     whoami,
 )
 from console.cli.args import Handler
@@ -57,6 +59,8 @@ NOUNS = (
     changes,
     audit,
     controller,
+    runbook,
+    scenario,
 )
 NO_WORKSPACE_FLAG = ("trueup demo",)  # demo takes its directory as an argument
 

@@ -45,6 +45,7 @@ class Settings:
     resource_customizations_dir: str = ""
     resource_exclusions: list[dict[str, Any]] = field(default_factory=list)
     resource_compare_options: dict[str, Any] = field(default_factory=dict)
+    runbooks_dir: str = ""  # a team's runbooks (relative to the workspace; "" = `runbooks/`)
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def load(root: Path) -> Workspace:
         resource_customizations_dir=s.resource_customizations_dir or "",
         resource_exclusions=list(s.resource_exclusions or []),
         resource_compare_options=dict(s.resource_compare_options or {}),
+        runbooks_dir=s.runbooks_dir or "",
     )
     repositories = Repositories(
         repos=[

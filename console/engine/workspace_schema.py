@@ -63,6 +63,8 @@ class SettingsSpec(_Model):
     resource_compare_options: dict[StrictStr, Any] | None = Field(
         default=None, alias="resourceCompareOptions"
     )
+    # a team's own runbooks (docs/runbooks.md); relative to the workspace, default `runbooks/`
+    runbooks_dir: StrictStr | None = Field(default=None, alias="runbooksDir")
 
     @field_validator("ignore_resource_status_field", mode="before")
     @classmethod

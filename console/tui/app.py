@@ -196,6 +196,7 @@ class TrueupApp(App[int]):
         self.gate: Gate | None = None
         self.user = current_user()
         self.identity_note = "identity pending"
+        self.incident = ""  # the incident reference runbook walk-throughs are recorded under
         self._resolve_identity()
         self._generation = 0
         self.write_on_start = write
@@ -746,6 +747,16 @@ class TrueupApp(App[int]):
         from console.tui.screens.changes import ChangesScreen
 
         self.push_screen(ChangesScreen(app))
+
+    def open_runbook(self, runbook: str | None = None, app_name: str | None = None) -> None:
+        from console.tui.screens.runbook import open_runbook
+
+        open_runbook(self, runbook, app_name)
+
+    def runbook_names(self, *, aliases: bool = False) -> list[str]:
+        from console.tui.screens.runbook import runbook_names
+
+        return runbook_names(self, aliases=aliases)
 
     def filter_project(self, name: str) -> None:
         self.go_home()

@@ -26,6 +26,8 @@ class Console(Protocol):
     def open_app(self, name: str) -> None: ...
     def filter_project(self, name: str) -> None: ...
     def open_changes(self, app: str | None) -> None: ...
+    def open_runbook(self, runbook: str | None = None, app_name: str | None = None) -> None: ...
+    def runbook_names(self, *, aliases: bool = False) -> list[str]: ...
     def go_home(self) -> None: ...
     def run_refresh(self, apps: list[str] | None = None, *, hard: bool = False) -> None: ...
     def use_theme(self, name: str) -> None: ...
@@ -49,7 +51,7 @@ class Command:
     run: Callable[[Console, list[str]], None]
     usage: str = ""
     aliases: tuple[str, ...] = ()
-    arg: str = ""  # "app" | "project" | "theme" | "" : what the argument names (palette entries)
+    arg: str = ""  # "app" | "project" | "theme" | "runbook" | "": what the argument names (palette)
     arg_required: bool = False
     mutates: bool = False
     examples: tuple[str, ...] = field(default_factory=tuple)
@@ -83,6 +85,22 @@ def _changes(c: Console, args: list[str]) -> None:
     if len(args) > 1:
         raise CommandError("give at most one application name")
     c.open_changes(_one(c, args, "application", c.app_names()) if args else None)
+
+
+def _runbook(c: Console, args: list[str]) -> None:
+    if len(args) > 2:
+        raise CommandError("usage: :runbook [NAME] [APP]")
+    if args and args[0] not in c.runbook_names(aliases=True):
+        # a lone application name walks the runbook that fits it
+        if len(args) == 1 and args[0] in c.app_names():
+            c.open_runbook(None, args[0])
+            return
+        raise CommandError(
+            f"no runbook named {visible(args[0])!r} (runbooks: {', '.join(c.runbook_names())})"
+        )
+    if len(args) == 2 and args[1] not in c.app_names():
+        raise CommandError(f"no application named {visible(args[1])!r}")
+    c.open_runbook(args[0] if args else None, args[1] if len(args) == 2 else None)
 
 
 def _refresh(c: Console, args: list[str]) -> None:
@@ -136,6 +154,14 @@ REGISTRY: list[Command] = [
     ),
     Command(
         "changes", "change timeline (fleet, or one application)", _changes, "[APP]", ("ch", "timeline"), "app"
+    ),
+    Command(
+        "runbook",
+        "walk a runbook for the application in view (default: the one that fits), with live evidence",
+        _runbook,
+        "[NAME] [APP]",
+        ("rb",),
+        "runbook",
     ),
     Command("filter", "filter the application list (as `/`)", _filter, "EXPR", ("f",)),
     Command(
@@ -267,6 +293,8 @@ def arguments(console: Console, cmd: Command) -> list[str]:
         return console.project_names()
     if cmd.arg == "theme":
         return console.theme_names()
+    if cmd.arg == "runbook":
+        return console.runbook_names()
     return []
 
 

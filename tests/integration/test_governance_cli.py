@@ -88,12 +88,20 @@ def test_done_when_on_the_demo_fleet(demo: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("# Incident INC-42: audit timeline")
     assert "Audit chain: verified" in r.stdout
-    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| 20")]
+    section = r.stdout.split("## Audit records", 1)[1]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| 20")]
     assert len(rows) == 2  # intent and result
     assert all(f"payments/{EU}" in ln and "alice (unverified)" in ln and "BREAK-GLASS" in ln for ln in rows)
     assert "| intent | pending |" in rows[0] and "| result | succeeded |" in rows[1]
     report = json.loads(cli(demo, "alice", "audit", "report", "--incident", "INC-42", "-o", "json").stdout)
     assert report["applications"] == [EU] and report["breakGlass"] == 1 and report["chain"]["ok"]
+    [check] = report["policyChecks"]  # the review document: what the gate decided, and why
+    assert check["rbac"] == f"allowed (applications, sync, payments/{EU})"
+    assert check["windows"].startswith("break-glass overrode: ") and "window" in check["windows"]
+    [action] = report["actions"]
+    assert (
+        action["outcome"] == "succeeded" and action["breakGlass"] and action["actor"] == "alice (unverified)"
+    )
 
     # the reason is on the operation and in history
     r = cli(demo, "carol", "app", "history", EU, "-o", "json")

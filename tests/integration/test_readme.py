@@ -135,6 +135,10 @@ def test_readme_command_lines_run_as_written(tmp_path: Path) -> None:
         and "BREAK-GLASS" in report
         and "Audit chain: verified" in report
     )
+    review = (out / f"{commands.index('trueup audit report --incident INC-7')}.out").read_text()
+    assert "## Runbook bad-commit-autosynced on risk-engine-prod-us" in review
+    assert "- Action taken: revert-commit:" in review and "risk-engine: roll out 2.3.8 to prod-us" in review
+    assert "- Resolved: yes" in review  # the pushed revert, delivered by auto-sync
     denied = (
         out / f"{commands.index('TRUEUP_USER=carol trueup app sync payments-api-prod-us')}.err"
     ).read_text()

@@ -49,6 +49,8 @@ SCREENS: dict[str, Drive] = {
     "app-events": _open("risk-engine-prod-eu", "5"),
     "app-logs": _open("identity-api-prod-us", "l"),
     "changes": _keys("c"),
+    "runbook": _open("risk-engine-prod-eu", "b"),
+    "runbook-branch": _open("payments-api-prod-us", "b"),
 }
 
 

@@ -13,6 +13,7 @@ from console.engine.workspace import load
 from console.tui.app import TrueupApp
 from console.tui.screens.application import ApplicationScreen
 from console.tui.screens.changes import ChangesScreen
+from console.tui.screens.runbook import RunbookScreen
 from tests.helpers import BIDI, MARKUP, OSC52, SUBJECT, make_hostile_workspace
 from tests.tui.conftest import screen_text, settle
 from widgets.fleet_table import Cell, Column, FleetTable, Group, Row
@@ -80,6 +81,17 @@ async def test_every_screen_on_a_hostile_repository(hostile_ws: Path, size: tupl
                 await pilot.press(tab)
                 await settle(pilot)
                 assert raw(screen_text(app)) == [], (name, tab)
+            app.open_runbook(None, name)  # the runbook that fits: its evidence quotes the hostile strings
+            await settle(pilot)
+            assert isinstance(app.screen, RunbookScreen) and app.screen.walk is not None
+            shown = []
+            for _ in app.screen.walk.steps:
+                shown.append(screen_text(app))
+                assert raw(shown[-1]) == [], (name, app.screen.index())
+                await pilot.press("down")
+                await settle(pilot)
+            assert any("\\x1b" in t for t in shown), name  # the evidence did quote the hostile strings
+            app.pop_screen()
             app.pop_screen()
         app.open_changes(None)
         await settle(pilot)

@@ -99,6 +99,14 @@ class SimCluster:
     def close(self) -> None:
         self.store.close()
 
+    def backup_to(self, dest: Path | str) -> None:
+        """Copy the cluster's whole state (objects, clock, events, queues) to `dest` (drills' baseline)."""
+        self.store.backup_to(Path(dest))
+
+    def restore_from(self, src: Path | str) -> None:
+        """Put the cluster back exactly as a `backup_to` copy holds it (`trueup scenario reset`)."""
+        self.store.restore_from(Path(src))
+
     # ------------------------------------------------------------------ settings
 
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -239,6 +239,25 @@ class Store:
         with self.lock:
             self.conn.close()
 
+    def backup_to(self, dest: Path) -> None:
+        """A consistent copy of the whole file (SQLite's online backup: writers are not blocked)."""
+        with self.lock:
+            target = sqlite3.connect(str(dest))
+            try:
+                self._retry(lambda: self._raw.backup(target))
+            finally:
+                target.close()
+
+    def restore_from(self, src: Path) -> None:
+        """Replace the whole content with a backup, through this connection (other processes'
+        connections see the new content at their next statement, as after any write)."""
+        with self.lock:
+            source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+            try:
+                self._retry(lambda: source.backup(self._raw))
+            finally:
+                source.close()
+
     # ------------------------------------------------------------ meta
 
     def meta_get(self, key: str, default: Any = None) -> Any:

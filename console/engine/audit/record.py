@@ -79,9 +79,11 @@ def rfc3339_micro(at: datetime) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe copy: floats become strings, tuples lists, other objects their str()."""
+    """JSON-safe copy: floats become strings, tuples lists, other objects their str(). Null
+    members are dropped: the API server (and the sim) drop them when storing an object, and a
+    record must hash the same after the round trip."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, bool | int | str) or value is None:

@@ -125,6 +125,13 @@ class ApplicationScreen(ActionScreen):
         ),
         Binding("c", "changes", "Changes", id="app.changes", tooltip="Change timeline of this application"),
         Binding(
+            "b",
+            "runbook",
+            "Runbook",
+            id="app.runbook",
+            tooltip="Walk the runbook that fits this application's state, with live evidence",
+        ),
+        Binding(
             "r",
             "refresh_app",
             "Refresh",
@@ -883,6 +890,9 @@ class ApplicationScreen(ActionScreen):
         if n is not None and ra.actions_for(n.group, n.kind):
             return {"target": ra.ResourceRef(n.group, n.kind, n.namespace, n.name)}
         return {}
+
+    def action_runbook(self) -> None:
+        self.console.open_runbook(None, self.app_name)
 
     def action_refresh_app(self) -> None:
         self.console.run_refresh([self.app_name])

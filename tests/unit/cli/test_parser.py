@@ -126,6 +126,18 @@ from console.cli.main import build_parser, parse
         (["app", "set", "a", "--auto-prune=false"], {"auto_prune": False, "repo": None}),
         (["app", "unset", "a", "--sync-option", "A=1"], {"sync_option": ["A=1"]}),
         (["app", "resources", "a", "--orphaned"], {"orphaned": True}),
+        (["scenario", "list", "-o", "json"], {"output": "json"}),
+        (["scenario", "run", "hpa-noise"], {"name": "hpa-noise", "app": None}),
+        (["scenario", "run", "manual-drift", "--app", "a"], {"name": "manual-drift", "app": "a"}),
+        (["scenario", "reset", "--force"], {"force": True}),
+        (["runbook", "list", "-o", "json"], {"output": "json"}),
+        (["runbook", "show", "out-of-sync"], {"name": "out-of-sync", "output": "yaml"}),
+        (["runbook", "suggest", "a", "-o", "json"], {"app": "a", "output": "json"}),
+        (
+            ["runbook", "run", "bad-commit-autosynced", "a", "--incident", "INC-7", "--no-prepare"],
+            {"name": "bad-commit-autosynced", "app": "a", "incident": "INC-7", "prepare": False},
+        ),
+        (["runbook", "run", "out-of-sync", "a", "-o", "json"], {"prepare": True, "incident": None}),
     ],
 )
 def test_parses(argv: list[str], attrs: dict[str, object]) -> None:

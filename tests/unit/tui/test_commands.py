@@ -50,6 +50,12 @@ class FakeConsole:
     def theme_names(self) -> list[str]:
         return ["dark", "light"]
 
+    def open_runbook(self, runbook: str | None = None, app_name: str | None = None) -> None:
+        self.calls.append(("open_runbook", (runbook, app_name)))
+
+    def runbook_names(self, *, aliases: bool = False) -> list[str]:
+        return ["out-of-sync", "freeze-change"] + (["outofsync"] if aliases else [])
+
 
 @pytest.mark.parametrize(
     ("line", "call"),
@@ -64,6 +70,10 @@ class FakeConsole:
         (":theme light", ("use_theme", "light")),
         (":filter health:Degraded sync:OutOfSync", ("set_filter_text", "health:Degraded sync:OutOfSync")),
         (":pause", ("toggle_pause", None)),
+        (":runbook", ("open_runbook", (None, None))),
+        (":runbook out-of-sync", ("open_runbook", ("out-of-sync", None))),
+        (":rb outofsync api", ("open_runbook", ("outofsync", "api"))),
+        (":runbook web", ("open_runbook", (None, "web"))),
         (":q", ("quit", None)),
         (":QUIT", ("quit", None)),
     ],
@@ -83,6 +93,9 @@ def test_command_lines(line: str, call: tuple[str, object]) -> None:
         (":app nope", "no application named 'nope'"),
         (":theme \x1b[31m", "no theme named '\\\\x1b[31m'"),
         (":app 'unclosed", "cannot read the command line"),
+        (":runbook nope", "no runbook named 'nope' (runbooks: out-of-sync, freeze-change)"),
+        (":runbook out-of-sync nope", "no application named 'nope'"),
+        (":runbook out-of-sync web api", "usage: :runbook [NAME] [APP]"),
     ],
 )
 def test_bad_command_lines_are_one_sentence(line: str, message: str) -> None:
@@ -96,6 +109,7 @@ def test_palette_entries_are_the_registry() -> None:
     entries = list(commands.entries(FakeConsole()))  # type: ignore[arg-type]
     lines = [line for _title, line, _help in entries]
     assert "app web" in lines and "theme light" in lines and "changes" in lines and "changes api" in lines
+    assert "runbook" in lines and "runbook out-of-sync" in lines and "runbook outofsync" not in lines
     assert {line.split()[0] for line in lines} == {c.name for c in commands.REGISTRY if c.name != "filter"}
     from console.tui.actions import MUTATING
 

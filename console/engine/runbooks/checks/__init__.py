@@ -1,0 +1,1 @@
+"""Named, registered check functions that answer runbook questions from live facts."""
