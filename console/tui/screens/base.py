@@ -42,7 +42,7 @@ class ConsoleScreen(Screen[Any]):
         yield Static(id="crumbs", classes="bar")
 
     def bottom(self) -> ComposeResult:
-        yield Input(id="command", placeholder=":app NAME · :changes · :theme NAME · :q", classes="line")
+        yield Input(id="command", placeholder=":app NAME · :changes · :runbook · :audit · :q", classes="line")
         yield Static(id="status", classes="bar")
         yield Footer()
 
