@@ -30,6 +30,7 @@ from console.engine.repos import git_cache, helm_repos
 from console.engine.sources import GitCache, ManifestCache, RenderError, RepoError, render
 from console.engine.sources.helmrepo import HelmRepos
 from console.engine.sources.helmrepo import pull as helm_pull
+from console.engine.timestamps import cluster_time as cluster_time
 from console.engine.workspace import Workspace, WorkspaceError
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
@@ -38,18 +39,6 @@ APP_KINDS = {("trueup.dev", "Application"), ("argoproj.io", "Application")}
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def cluster_time(cluster: object) -> datetime:
-    """The time as `cluster` sees it: a sim cluster's persisted (shared, freezable) clock, else
-    UTC now. Status times are written on the control cluster's clock, as its other times are."""
-    clock = getattr(cluster, "clock", None)
-    now = getattr(clock, "now", None)
-    if callable(now):
-        value = now()
-        if isinstance(value, datetime):
-            return value.astimezone(UTC)
-    return datetime.now(UTC)
 
 
 def cycle_clock(cluster: object) -> Callable[[], datetime]:

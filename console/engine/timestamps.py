@@ -18,3 +18,15 @@ def parse_time(value: object) -> datetime | None:
 def rfc3339(at: datetime) -> str:
     """Seconds precision, as metav1.Time."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cluster_time(cluster: object) -> datetime:
+    """The time as `cluster` sees it: a sim cluster's persisted (shared, freezable) clock, else
+    UTC now. Status times and audit records are written on the control cluster's clock."""
+    clock = getattr(cluster, "clock", None)
+    now = getattr(clock, "now", None)
+    if callable(now):
+        value = now()
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)

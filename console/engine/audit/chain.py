@@ -18,12 +18,13 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from console.cluster.api import AlreadyExists, Cluster, Conflict, NotFound, Obj
 from console.engine.audit import crd
 from console.engine.audit.record import GENESIS, Entry, record_hash, seal
+from console.engine.timestamps import cluster_time
 
 _ATTEMPTS = 64
 FIELD_MANAGER = "trueup-audit"
@@ -33,15 +34,7 @@ class ChainError(Exception):
     """The chain cannot be appended to (a record at the next position does not chain onto the head)."""
 
 
-def cluster_now(cluster: object) -> datetime:
-    """The control cluster's clock: a sim's persisted clock, else UTC now."""
-    clock = getattr(cluster, "clock", None)
-    now = getattr(clock, "now", None)
-    if callable(now):
-        value = now()
-        if isinstance(value, datetime):
-            return value.astimezone(UTC)
-    return datetime.now(UTC)
+cluster_now = cluster_time  # the control cluster's clock
 
 
 def _spec(obj: Obj) -> dict[str, Any]:

@@ -11,7 +11,7 @@ cluster down): a check then reports `unknown` with the reason instead of failing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +23,7 @@ from console.engine.live import LiveState
 from console.engine.refresh import compare_one
 from console.engine.runbooks import gitlog
 from console.engine.sources import CommitInfo, RepoError
+from console.engine.timestamps import parse_time as parse_time
 from console.engine.workspace import Workspace
 
 Obj_ = Obj
@@ -56,15 +57,6 @@ class Commit:
             "date": self.date,
             "files": list(self.files),
         }
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def ago(now: datetime, then: datetime | None) -> str:
