@@ -140,7 +140,7 @@ async def test_runbook_command_names_apps_and_runbooks_and_records_nothing_by_lo
         screen = app.screen
         assert isinstance(screen, RunbookScreen) and screen.app_name == APP
         assert screen.walk is not None and screen.walk.runbook.name == "degraded-but-synced"
-        await pilot.press("right", "down", "w")  # choose, move, re-check: still nothing recorded
+        await pilot.press("right", "down", "r")  # choose, move, re-check: still nothing recorded
         await settle(pilot)
         await pilot.press("escape")
         app.run_command_line(f":runbook {APP}")  # a lone app name: the runbook that fits it
@@ -151,29 +151,37 @@ async def test_runbook_command_names_apps_and_runbooks_and_records_nothing_by_lo
 
 
 async def test_sync_suggestions_go_to_the_consoles_action_path(tmp_path: Path) -> None:
+    """A sync suggestion opens the console's own action modal (RBAC, windows, break-glass, typed
+    confirmation) with the incident as the reason; read-only mode refuses it before any modal."""
+    from console.tui.modals.action import ActionModal
+
     init_demo(tmp_path / "demo")
     ws = load(tmp_path / "demo")
     refresh(ws)
-    app = TrueupApp(load(ws.root), live=False)
-    app.incident = "INC-5"
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        app.run_command_line(":runbook out-of-sync payments-api-prod-us")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, RunbookScreen) and screen.walk is not None
-        assert screen.walk.steps[0].branch is not None and screen.walk.steps[0].branch.action == "sync"
-        # without the console's action path: the CLI line, which RBAC and break-glass check
-        await pilot.press("a")
-        assert (
-            "run it from a shell (RBAC and break-glass apply): trueup app sync payments-api-prod-us"
-            in app.notice
-        )
-        # with it: handed over with the incident as the reason; nothing ran here
-        calls: list[tuple[object, ...]] = []
-        app.start_action = lambda *a, **kw: calls.append((*a, kw))  # type: ignore[attr-defined]
-        await pilot.press("a")
-        assert calls == [("sync", "payments-api-prod-us", {"reason": "INC-5"})]
-        assert (app.fleet["payments-api-prod-us"].get("status") or {}).get("sync", {}).get(
-            "status"
-        ) == "OutOfSync"
+    for write in (False, True):
+        app = TrueupApp(load(ws.root), live=False, write=write)
+        app.incident = "INC-5"
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            app.run_command_line(":runbook out-of-sync payments-api-prod-us")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunbookScreen) and screen.walk is not None
+            assert screen.walk.steps[0].branch is not None and screen.walk.steps[0].branch.action == "sync"
+            await pilot.press("a")
+            await pilot.pause()
+            if not write:
+                assert "sync payments-api-prod-us: unavailable: read-only" in app.notice
+                assert not isinstance(app.screen, ActionModal)
+            else:
+                modal = app.screen
+                assert isinstance(modal, ActionModal)
+                assert (modal.action, modal.app_name, modal.prefill) == (
+                    "sync",
+                    "payments-api-prod-us",
+                    {"reason": "INC-5"},
+                )
+            # handing over runs nothing by itself: the modal asks first
+            assert (app.fleet["payments-api-prod-us"].get("status") or {}).get("sync", {}).get(
+                "status"
+            ) == "OutOfSync"

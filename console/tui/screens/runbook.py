@@ -132,7 +132,7 @@ class RunbookScreen(ConsoleScreen):
             tooltip="Set the incident reference the walk-through is recorded under",
         ),
         Binding(
-            "w",
+            "r",  # the console's refresh key: here it refreshes the evidence (`w` stays write mode)
             "rewalk",
             "Re-check",
             id="runbook.rewalk",
