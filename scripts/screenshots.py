@@ -64,6 +64,15 @@ def _app(name: str, *keys: str) -> Drive:
     return drive
 
 
+def _command(line: str) -> Drive:
+    async def drive(pilot: Any) -> None:
+        await _settle(pilot)
+        pilot.app.run_command_line(line)
+        await _settle(pilot)
+
+    return drive
+
+
 SCREENS: dict[str, tuple[str, Drive]] = {
     "applications": ("Applications, grouped by project, problems first", _keys()),
     "applications-filter": ("Filter health:Degraded", _keys("slash", *"health:Degraded", "enter")),
@@ -75,6 +84,10 @@ SCREENS: dict[str, tuple[str, Drive]] = {
     "app-events": ("risk-engine-prod-eu: Events", _app("risk-engine-prod-eu", "5")),
     "app-logs": ("identity-api-prod-us: logs", _app("identity-api-prod-us", "l")),
     "changes": ("The fleet change timeline", _keys("c")),
+    "runbook": (
+        "risk-engine-prod-eu: the runbook that fits, walked with live evidence",
+        _command(":runbook risk-engine-prod-eu"),
+    ),
 }
 
 
