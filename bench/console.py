@@ -28,18 +28,11 @@ from typing import Any
 os.environ.setdefault("TRUEUP_USER", "admin")  # the fleet is visible to Argo's built-in admin
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fleet import WORKSPACE  # noqa: E402  (the same two sim clusters)
 from console.cluster.sim import SimCluster  # noqa: E402
 from console.engine.appstore import AppStore  # noqa: E402
 from console.engine.workspace import load  # noqa: E402
 
-WORKSPACE = """apiVersion: trueup.dev/v1alpha1
-kind: Workspace
-controlCluster: in-cluster
-clusters:
-  - {name: in-cluster, server: https://kubernetes.default.svc, type: sim}
-  - {name: bench, server: https://bench.k8s.sim.invalid, type: sim}
-repositories: {allowFileURLs: true}
-"""
 PROJECTS = 25
 HEALTH = ["Healthy"] * 16 + ["Progressing", "Degraded", "Missing", "Suspended"]
 SYNC = ["Synced"] * 8 + ["OutOfSync", "Unknown"]
@@ -192,7 +185,7 @@ async def measure(root: Path, runs: int) -> None:
         # open an app screen
         opens, trees = [], []
         for run in range(runs):
-            name = names[1000 + run]
+            name = names[(min(1000, len(names) // 2) + run) % len(names)]
             t = time.perf_counter()
             app.open_app(name)
             while not (isinstance(app.screen, ApplicationScreen) and app.screen.first_frame_at is not None):
